@@ -1,0 +1,16 @@
+// ESLint flat config: typescript-eslint's recommended rules over the whole tree.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "fixtures/**/*.c", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "error",
+      "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+);

@@ -1,0 +1,11 @@
+// vitest configuration: tests live under test/, mirroring src/ and proxy/.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+  },
+});
