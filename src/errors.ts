@@ -1,0 +1,46 @@
+// One error type for the whole toolchain: a code from a closed union, a
+// one-line human message, and the cause kept for debugging. The CLI prints
+// `megalift: <message>` and exits non-zero; it never prints a stack trace
+// for a MegaliftError.
+
+export type ErrorCode =
+  /** A digest string that does not parse (algorithm:hex). */
+  | "DIGEST_INVALID"
+  /** Content whose bytes do not hash to the digest that names them. */
+  | "DIGEST_MISMATCH"
+  /** A layer that is truncated, not a tar, or badly compressed. */
+  | "LAYER_CORRUPT"
+  /** A tar entry or symlink that would leave the root filesystem. */
+  | "PATH_ESCAPE"
+  /** A media type megalift does not understand. */
+  | "MEDIA_TYPE_UNKNOWN"
+  /** A manifest, index or config that fails its JSON Schema or does not parse. */
+  | "MANIFEST_INVALID"
+  /** A tag or digest that the source does not hold. */
+  | "MANIFEST_UNKNOWN"
+  /** A blob that the source does not hold. */
+  | "BLOB_UNKNOWN"
+  /** A source or destination reference that does not parse (transport:details). */
+  | "REFERENCE_INVALID"
+  /** An ELF file whose headers are malformed or truncated. */
+  | "ELF_MALFORMED"
+  /** A file or directory that could not be read or written. */
+  | "IO"
+  /** A command-line usage error. */
+  | "USAGE";
+
+export class MegaliftError extends Error {
+  override readonly name = "MegaliftError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True when `err` is a MegaliftError, optionally with the given code. */
+export function isMegaliftError(err: unknown, code?: ErrorCode): err is MegaliftError {
+  return err instanceof MegaliftError && (code === undefined || err.code === code);
+}
