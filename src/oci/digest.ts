@@ -25,7 +25,10 @@ export class Digest {
       throw new MegaliftError("DIGEST_INVALID", `invalid digest "${text}": expected algorithm:hex`);
     }
     if (algorithm !== "sha256" && algorithm !== "sha512") {
-      throw new MegaliftError("DIGEST_INVALID", `unsupported digest algorithm "${algorithm}" in "${text}"`);
+      throw new MegaliftError(
+        "DIGEST_INVALID",
+        `unsupported digest algorithm "${algorithm}" in "${text}"`,
+      );
     }
     if (hex.length !== ENCODED_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(hex)) {
       throw new MegaliftError(

@@ -11,7 +11,12 @@ export type TransportName = "oci" | "docker-archive" | "docker";
 
 /** A parsed source or destination reference. */
 export type SourceReference =
-  | { readonly transport: "oci"; readonly dir: string; readonly tag?: string; readonly digest?: string }
+  | {
+      readonly transport: "oci";
+      readonly dir: string;
+      readonly tag?: string;
+      readonly digest?: string;
+    }
   | { readonly transport: "docker-archive"; readonly file: string; readonly ref?: string }
   | {
       readonly transport: "docker";

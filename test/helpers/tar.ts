@@ -1,10 +1,10 @@
 // Builds tar archives in memory for tests, with tar-stream (ustar + PAX for long names).
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
 import { gzipSync } from "node:zlib";
 
 export interface TarEntrySpec {
   readonly name: string;
-  readonly type?: Headers["type"];
+  readonly type?: Header["type"];
   readonly content?: string | Uint8Array;
   readonly mode?: number;
   readonly uid?: number;
@@ -19,7 +19,7 @@ export interface TarEntrySpec {
 export async function buildTar(entries: readonly TarEntrySpec[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on("data", (c: Buffer) => chunks.push(c));
+  p.on("data", (c: unknown) => void chunks.push(c as Buffer));
   const finished = new Promise<void>((resolve, reject) => {
     p.on("end", resolve);
     p.on("error", reject);
@@ -27,7 +27,7 @@ export async function buildTar(entries: readonly TarEntrySpec[]): Promise<Buffer
   for (const e of entries) {
     const type = e.type ?? (e.content !== undefined ? "file" : "directory");
     const body = e.content === undefined ? undefined : Buffer.from(e.content);
-    const header: Headers = {
+    const header: Partial<Header> & Pick<Header, "name"> = {
       name: e.name,
       type,
       mode: e.mode ?? (type === "directory" ? 0o755 : 0o644),
@@ -39,9 +39,9 @@ export async function buildTar(entries: readonly TarEntrySpec[]): Promise<Buffer
       ...(type === "file" ? { size: body?.length ?? 0 } : {}),
     };
     await new Promise<void>((resolve, reject) => {
-      p.entry(header, type === "file" ? (body ?? Buffer.alloc(0)) : undefined, (err) =>
-        err ? reject(err) : resolve(),
-      );
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (type === "file") p.entry(header, body ?? Buffer.alloc(0), done);
+      else p.entry(header, done);
     });
   }
   p.finalize();
