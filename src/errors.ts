@@ -27,7 +27,25 @@ export type ErrorCode =
   /** A file or directory that could not be read or written. */
   | "IO"
   /** A command-line usage error. */
-  | "USAGE";
+  | "USAGE"
+  /** A repository name that does not match the distribution-spec grammar. */
+  | "NAME_INVALID"
+  /** A repository the registry does not know. */
+  | "NAME_UNKNOWN"
+  /** A tag that does not match the distribution-spec grammar. */
+  | "TAG_INVALID"
+  /** The registry wants credentials we do not have, or rejected them. */
+  | "UNAUTHORIZED"
+  /** The registry refused access with valid credentials. */
+  | "DENIED"
+  /** The registry asked us to slow down and we gave up waiting. */
+  | "TOO_MANY_REQUESTS"
+  /** The upstream registry could not be reached or kept failing. */
+  | "UPSTREAM_UNAVAILABLE"
+  /** An operation megalift deliberately does not offer (push, delete). */
+  | "UNSUPPORTED"
+  /** A configuration file or option that is invalid. */
+  | "CONFIG_INVALID";
 
 export class MegaliftError extends Error {
   override readonly name = "MegaliftError";
