@@ -182,3 +182,34 @@ export const DF_1_NODELETE = 0x8n;
 export const DF_1_NOOPEN = 0x40n;
 export const DF_1_ORIGIN = 0x80n;
 export const DF_1_PIE = 0x8000000n;
+
+/** Symbol st_info / st_other fields (gABI "Symbol Table"; STT_GNU_IFUNC and STB_GNU_UNIQUE from elf/elf.h). */
+export const STB_LOCAL = 0;
+export const STB_GLOBAL = 1;
+export const STB_WEAK = 2;
+export const STB_GNU_UNIQUE = 10;
+export const STT_NOTYPE = 0;
+export const STT_OBJECT = 1;
+export const STT_FUNC = 2;
+export const STT_SECTION = 3;
+export const STT_FILE = 4;
+export const STT_COMMON = 5;
+export const STT_TLS = 6;
+export const STT_GNU_IFUNC = 10;
+export const STV_DEFAULT = 0;
+export const STV_INTERNAL = 1;
+export const STV_HIDDEN = 2;
+export const STV_PROTECTED = 3;
+export const SHN_ABS = 0xfff1;
+export const SHN_COMMON = 0xfff2;
+
+/** GNU symbol versioning (LSB Core "Symbol Versioning"): .gnu.version entries and Verdef flags. */
+export const VERSYM_HIDDEN = 0x8000;
+export const VERSYM_VERSION = 0x7fff;
+export const VER_NDX_LOCAL = 0;
+export const VER_NDX_GLOBAL = 1;
+export const VER_FLG_BASE = 0x1;
+
+/** Sizes of the relocation entries (gABI "Relocation"; RELR from the gABI's SHT_RELR proposal). */
+export const ELF64_RELA_SIZE = 24;
+export const ELF64_RELR_SIZE = 8;

@@ -27,6 +27,8 @@ export interface DynamicEntry {
 }
 
 export interface DynamicSection {
+  /** File offset of the PT_DYNAMIC segment (entry i is at offset + 16 * i). */
+  readonly offset: number;
   /** The entries before DT_NULL, in file order. */
   readonly entries: readonly DynamicEntry[];
   /** DT_NEEDED names in order: the libraries the loader maps, breadth first. */
@@ -70,6 +72,7 @@ export function readDynamic(
   };
 
   return Object.freeze({
+    offset: segment.offset,
     entries: Object.freeze(entries),
     needed: Object.freeze(
       entries.filter((e) => e.tag === DT_NEEDED).map((e) => strings(e.value, "DT_NEEDED")),
@@ -116,4 +119,17 @@ function dynamicStringReader(
     }
     return reader.cString(offset + Number(value), offset + size, `${what} string`);
   };
+}
+
+/** The first entry with this tag and its file offset (for error messages), or undefined. */
+export function dynamicTag(
+  dynamic: DynamicSection | undefined,
+  tag: number,
+): { value: bigint; offset: number } | undefined {
+  if (dynamic === undefined) return undefined;
+  const index = dynamic.entries.findIndex((e) => e.tag === tag);
+  const entry = dynamic.entries[index];
+  return entry === undefined
+    ? undefined
+    : { value: entry.value, offset: dynamic.offset + index * ELF64_DYN_SIZE };
 }

@@ -5,15 +5,26 @@ import { MegaliftError } from "../errors.js";
 import { ByteReader, elfMalformed } from "./byte-reader.js";
 import { E_MACHINE_OFFSET, E_TYPE_OFFSET } from "./constants.js";
 import { readDynamic } from "./dynamic.js";
-import type { Elf32File, Elf64File, ElfFile } from "./elf-file.js";
+import type { Elf32File, Elf64Core, Elf64File, ElfFile } from "./elf-file.js";
 import { readElf64Header, readIdent } from "./header.js";
 import { readInterpreter, readProgramHeaders } from "./program-headers.js";
 import { readSectionHeaders } from "./sections.js";
-import { locateSymbolTables } from "./symbols.js";
+import { findCodePointers } from "./code-pointers.js";
+import { readDynamicSymbols } from "./dynamic-symbols.js";
+import { readEhFrame } from "./eh-frame.js";
+import { readEhFrameHdr } from "./eh-frame-hdr.js";
+import { readInitFini } from "./init-fini.js";
+import { readRelocations } from "./relocations.js";
+import { locateSymbolTables, readSymbols } from "./symbols.js";
 
 export function parseElf(bytes: Uint8Array): ElfFile {
+  return guarded(() => parseUnchecked(bytes));
+}
+
+/** Runs a reader; any exception that is not a MegaliftError becomes ELF_MALFORMED. */
+function guarded<T>(read: () => T): T {
   try {
-    return parseUnchecked(bytes);
+    return read();
   } catch (err) {
     if (err instanceof MegaliftError) throw err;
     // Defence in depth: a bug in a bounds check must still surface as ELF_MALFORMED.
@@ -21,6 +32,19 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       cause: err,
     });
   }
+}
+
+/** A method that reads on its first call and returns the same value afterwards. */
+function lazy<T>(read: () => T): () => T {
+  let done = false;
+  let value: T | undefined;
+  return () => {
+    if (!done) {
+      value = guarded(read);
+      done = true;
+    }
+    return value as T;
+  };
 }
 
 /** parseElf for callers that only handle 64-bit files (the lifter). */
@@ -46,7 +70,7 @@ function parseUnchecked(bytes: Uint8Array): ElfFile {
   const segments = Object.freeze(readProgramHeaders(reader, header));
   const sections = Object.freeze(readSectionHeaders(reader, header));
   const { symtab, dynsym } = locateSymbolTables(sections);
-  const elf: Elf64File = {
+  const core: Elf64Core = {
     elfClass: 64,
     header,
     segments,
@@ -56,6 +80,24 @@ function parseUnchecked(bytes: Uint8Array): ElfFile {
     symtab,
     dynsym,
     reader,
+  };
+  return withLazyTables(core);
+}
+
+/** Adds the lazily read, cached tables to the eagerly parsed core. */
+function withLazyTables(core: Elf64Core): Elf64File {
+  const frozen = <T>(items: T[]): readonly T[] => Object.freeze(items);
+  const elf: Elf64File = {
+    ...core,
+    staticSymbols: lazy(() =>
+      frozen(core.symtab === undefined ? [] : readSymbols(core.reader, core.sections, core.symtab)),
+    ),
+    dynamicSymbols: lazy(() => frozen(readDynamicSymbols(core))),
+    relocations: lazy(() => frozen(readRelocations(elf))),
+    ehFrame: lazy(() => readEhFrame(core)),
+    ehFrameHdr: lazy(() => readEhFrameHdr(core)),
+    initFini: lazy(() => readInitFini(elf)),
+    codePointers: lazy(() => frozen(findCodePointers(elf))),
   };
   return Object.freeze(elf);
 }

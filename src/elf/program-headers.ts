@@ -84,3 +84,33 @@ export function vaddrToOffset(
   }
   return undefined;
 }
+
+/**
+ * vaddrToOffset for tables a file must hold (DT_SYMTAB, DT_RELA, .eh_frame
+ * ...): ELF_MALFORMED naming `what` at `errorOffset` (the file offset of the
+ * field that gave the address) when the bytes are not file-backed.
+ */
+export function requireVaddr(
+  segments: readonly ProgramHeader[],
+  vaddr: bigint,
+  size: number,
+  what: string,
+  errorOffset: number,
+): number {
+  const offset = vaddrToOffset(segments, vaddr, size);
+  if (offset === undefined) {
+    elfMalformed(
+      `${what} 0x${vaddr.toString(16)} (+${size}) is not inside a PT_LOAD segment's file bytes`,
+      errorOffset,
+    );
+  }
+  return offset;
+}
+
+/** The PT_LOAD segment whose memory image [vaddr, vaddr + memsz) holds `vaddr`, if any. */
+export function loadSegmentAt(
+  segments: readonly ProgramHeader[],
+  vaddr: bigint,
+): ProgramHeader | undefined {
+  return segments.find((s) => s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.memsz);
+}

@@ -33,7 +33,21 @@ export function allElfFixtures(): string[] {
     ...FIXTURE_PROGRAMS.flatMap((p) => [`glibc/${p}`, `musl/${p}`]),
     "dynamic/greet",
     "dynamic/libgreet.so.1",
+    "relr/sort-search",
     "static-pie/hello-nolibc",
     "stripped/hello",
   ];
+}
+
+/** The host's glibc: present on every Debian machine, and a big real-world input. */
+export const HOST_LIBC = "/lib/x86_64-linux-gnu/libc.so.6";
+
+/** A copy of the file with its section header table gone (e_shoff, e_shnum, e_shstrndx = 0). */
+export function withoutSectionHeaders(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  const view = new DataView(copy.buffer);
+  view.setBigUint64(40, 0n, true);
+  view.setUint16(60, 0, true);
+  view.setUint16(62, 0, true);
+  return copy;
 }
