@@ -45,7 +45,9 @@ export type ErrorCode =
   /** An operation megalift deliberately does not offer (push, delete). */
   | "UNSUPPORTED"
   /** A configuration file or option that is invalid. */
-  | "CONFIG_INVALID";
+  | "CONFIG_INVALID"
+  /** A byte range that starts at or past the end of the blob (HTTP 416). */
+  | "RANGE_NOT_SATISFIABLE";
 
 export class MegaliftError extends Error {
   override readonly name = "MegaliftError";

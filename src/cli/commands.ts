@@ -1,8 +1,9 @@
 // The table of CLI commands and the top-level help text.
 import type { CliCommand } from "./command.js";
 import { scanCommand } from "./commands/scan.js";
+import { proxyCommand } from "./commands/proxy.js";
 
-export const COMMANDS: readonly CliCommand[] = [scanCommand];
+export const COMMANDS: readonly CliCommand[] = [scanCommand, proxyCommand];
 
 export function renderHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,7 +1,8 @@
 // Opens an image source from a reference: a small registry mapping each
-// transport to the function that opens it. The registry client registers
-// "docker" when it arrives; until then docker:// fails with a clear message.
+// transport to the function that opens it; "docker" is the registry client's
+// transport (src/registry/docker-transport.ts).
 import { MegaliftError } from "../errors.js";
+import { openDockerSource } from "../registry/docker-transport.js";
 import { openDockerArchiveSource } from "./docker-archive.js";
 import { openLayoutSource } from "./layout.js";
 import { formatReference, parseSourceReference } from "./reference.js";
@@ -28,11 +29,9 @@ registerTransport("docker-archive", (reference, display) => {
   return openDockerArchiveSource(reference, display);
 });
 
-registerTransport("docker", async () => {
-  throw new MegaliftError(
-    "USAGE",
-    "the docker:// transport needs the registry client (not built yet); use oci: or docker-archive:",
-  );
+registerTransport("docker", (reference, display) => {
+  if (reference.transport !== "docker") throw transportMismatch("docker", reference);
+  return openDockerSource(reference, display);
 });
 
 function transportMismatch(name: TransportName, reference: SourceReference): MegaliftError {

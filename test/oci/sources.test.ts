@@ -28,12 +28,15 @@ describe("openSource", () => {
     await expect(openSource("busybox")).rejects.toMatchObject({ code: "REFERENCE_INVALID" });
   });
 
-  it("fails docker:// with USAGE until the registry client registers it", async () => {
-    await expect(openSource("docker://busybox")).rejects.toMatchObject({
-      code: "USAGE",
-      message:
-        "the docker:// transport needs the registry client (not built yet); use oci: or docker-archive:",
+  it("opens docker:// through the registry client's transport, and lets a transport be replaced", async () => {
+    const real = await openSource("docker://busybox");
+    expect(real.reference).toEqual({
+      transport: "docker",
+      registry: "docker.io",
+      repository: "library/busybox",
+      tag: "latest",
     });
+    await real.close();
     const opened: string[] = [];
     registerTransport("docker", async (reference, display) => {
       opened.push(display);
