@@ -12,11 +12,22 @@ declare -A TOOLS=(
   [file]=file          # ground truth: which files are ELF
   [b3sum]=b3sum        # ground truth: BLAKE3 hashes
   [readelf]=binutils
+  # end-to-end tests of the registry proxy: real upstream, real clients
+  [docker-registry]=docker-registry  # CNCF distribution 2.8, the upstream
+  [htpasswd]=apache2-utils           # bcrypt htpasswd for distribution's Basic auth
+  [openssl]=openssl                  # the token server's signing certificate
+  [skopeo]=skopeo
+  [containerd]=containerd            # with ctr
+  [ctr]=containerd
+  [podman]=podman                    # brings conmon, crun/runc and containers-common
+  [dockerd]=docker.io                # with the docker CLI
 )
 
 missing=()
 for cmd in "${!TOOLS[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}")
+  pkg=${TOOLS[$cmd]}
+  command -v "$cmd" >/dev/null 2>&1 && continue
+  [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -27,5 +38,12 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "installing test tools: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own daemons on loopback ports with temp dirs: keep the
+# packages' maintainer scripts from starting system-wide ones (policy-rc.d(8)).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
