@@ -30,9 +30,15 @@ export interface DiskCacheOptions {
   readonly now?: () => number;
 }
 
+/** Manifests are small and hot: up to this many bytes of them are also kept in memory. */
+const MANIFEST_MEMO_BYTES = 32 * 1024 * 1024;
+
 export class DiskCache implements CacheStore {
   private readonly index: LruIndex;
   private readonly tempDir: string;
+  /** Verified manifests by key, oldest first; only served while the index holds the file. */
+  private readonly manifestMemo = new Map<string, StoredManifest>();
+  private manifestMemoBytes = 0;
 
   private constructor(
     private readonly dir: string,
@@ -132,6 +138,12 @@ export class DiskCache implements CacheStore {
 
   async getManifest(digest: Digest, _options?: CacheOptions): Promise<StoredManifest | undefined> {
     const key = manifestKey(digest);
+    const memo = this.manifestMemo.get(key);
+    if (memo && this.index.has(key)) {
+      await this.index.touch(key);
+      return memo;
+    }
+    this.forgetManifest(key);
     const stored = await readIfExists(join(this.dir, key));
     if (!stored) {
       this.index.remove(key);
@@ -146,7 +158,26 @@ export class DiskCache implements CacheStore {
       return undefined;
     }
     await this.index.touch(key);
-    return { digest, mediaType: stored.subarray(0, newline).toString("utf8"), bytes };
+    const manifest = { digest, mediaType: stored.subarray(0, newline).toString("utf8"), bytes };
+    this.rememberManifest(key, manifest);
+    return manifest;
+  }
+
+  private rememberManifest(key: string, manifest: StoredManifest): void {
+    this.forgetManifest(key);
+    this.manifestMemo.set(key, manifest);
+    this.manifestMemoBytes += manifest.bytes.length;
+    for (const [oldKey] of this.manifestMemo) {
+      if (this.manifestMemoBytes <= MANIFEST_MEMO_BYTES) break;
+      this.forgetManifest(oldKey);
+    }
+  }
+
+  private forgetManifest(key: string): void {
+    const old = this.manifestMemo.get(key);
+    if (!old) return;
+    this.manifestMemo.delete(key);
+    this.manifestMemoBytes -= old.bytes.length;
   }
 
   async putManifest(manifest: StoredManifest, options?: CacheOptions): Promise<void> {
@@ -161,6 +192,7 @@ export class DiskCache implements CacheStore {
     const data = Buffer.concat([Buffer.from(`${manifest.mediaType}\n`, "utf8"), manifest.bytes]);
     await writeFileAtomic(this.tempDir, join(this.dir, key), data, options?.signal);
     await this.index.add(key, data.length);
+    this.rememberManifest(key, manifest);
   }
 
   async getTag(key: TagKey, _options?: CacheOptions): Promise<TagRecord | undefined> {

@@ -17,7 +17,7 @@ export interface GrowingSource {
 /**
  * Streams bytes [start, end] (inclusive) of the file `open` yields, which the
  * stream owns and closes when it ends, fails or is cancelled. The file is
- * opened on the first read, so a response never sent opens nothing.
+ * opened by the first pull, which the read-ahead makes as the stream is made.
  */
 export function fileRangeStream(
   open: () => Promise<FileHandle>,
@@ -68,6 +68,8 @@ export function fileRangeStream(
         await release();
       },
     },
-    { highWaterMark: 0 },
+    // Two chunks of read-ahead: the next disk read overlaps the socket write
+    // of the previous chunk, while backpressure still bounds memory per client.
+    { highWaterMark: 2 },
   );
 }
