@@ -19,6 +19,7 @@ export function renderHelp(): string {
     "Image sources (skopeo-style transports):",
     "  oci:DIR[:TAG|@DIGEST]        an OCI image layout directory",
     "  docker-archive:FILE[:REF]    a tarball written by `docker save`",
+    "  docker://HOST/NAME[:TAG|@DIGEST]  a registry (MEGALIFT_INSECURE_REGISTRIES=host,… for plain http)",
     "",
     "Run `megalift <command> --help` for a command's options.",
     "Environment: MEGALIFT_CACHE_DIR (default ~/.cache/megalift), MEGALIFT_DEBUG=1 for stack traces.",

@@ -7,6 +7,15 @@ import { COMMANDS, renderHelp } from "./commands.js";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { TOOL_VERSION } from "../version.js";
 
+// A reader that goes away (`megalift … | head`) is not an error: stop quietly,
+// as Unix tools do on SIGPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {

@@ -2,7 +2,7 @@
 // schema, a byte-identical rebuild of the demo image, and every kind of bad
 // input answered with one clear line on stderr and a non-zero status.
 import { describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Ajv } from "ajv";
@@ -81,6 +81,24 @@ describe("megalift scan on the demo image", () => {
     const expected = blake3Hex(readFileSync(join(root, "fixtures", "bin", "musl", "hello")));
     expect(musl?.hash).toBe(`blake3:${expected}`);
     expect(doc.executables.find((e) => e.paths.includes("/bin/hello.sh"))?.kind).toBe("script");
+  });
+
+  it("stops quietly when its reader has gone away (megalift proxy … | head -1, then SIGTERM)", async () => {
+    const main = join(root, "dist", "src", "cli", "main.js");
+    const dir = await cacheDir();
+    // head exits after the "listening" line; the proxy's shutdown line then
+    // meets a closed pipe, which must end the process quietly with status 0.
+    const script = [
+      `mkfifo "${dir}/out"`,
+      `"${process.execPath}" "${main}" proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:9 --cache "${dir}/c" >"${dir}/out" 2>"${dir}/err" &`,
+      "proxy=$!",
+      `head -1 <"${dir}/out" >/dev/null`,
+      'kill -TERM "$proxy"',
+      'wait "$proxy"',
+    ].join("\n");
+    const result = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
+    expect(readFileSync(join(dir, "err"), "utf8")).toBe("");
+    expect(result.status).toBe(0);
   });
 
   it("is rebuilt byte for byte by scripts/build-demo-image.mjs", async () => {

@@ -15,7 +15,8 @@ Lists every executable in an image: ELF files (programs and shared libraries)
 and #! scripts, each with its BLAKE3 hash and every path that holds the same
 content, followed by totals.
 
-SOURCE is oci:DIR[:TAG|@DIGEST] or docker-archive:FILE[:REF].
+SOURCE is oci:DIR[:TAG|@DIGEST], docker-archive:FILE[:REF] or
+docker://HOST/NAME[:TAG|@DIGEST].
 
 A file that looks like an ELF but does not parse is listed under "problems"
 and named on stderr; the scan goes on and exits with status 1.
