@@ -31,6 +31,11 @@ export function run(
   const stderr: Buffer[] = [];
   child.stdout.on("data", (c: Buffer) => void stdout.push(c));
   child.stderr.on("data", (c: Buffer) => void stderr.push(c));
+  // A command that exits without reading its input closes the pipe first:
+  // that EPIPE is not a failure of the command (its status says how it went).
+  child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") child.emit("error", err);
+  });
   child.stdin.end(options.input ?? "");
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
   return new Promise((resolve, reject) => {
