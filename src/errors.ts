@@ -47,7 +47,17 @@ export type ErrorCode =
   /** A configuration file or option that is invalid. */
   | "CONFIG_INVALID"
   /** A byte range that starts at or past the end of the blob (HTTP 416). */
-  | "RANGE_NOT_SATISFIABLE";
+  | "RANGE_NOT_SATISFIABLE"
+  /** A mapping.json that fails its schema or its consistency rules. */
+  | "MAPPING_INVALID"
+  /** A signing or verification key that is unreadable or of an unsupported kind. */
+  | "KEY_INVALID"
+  /** No signature (referrer or cosign .sig tag) was found for an image. */
+  | "SIGNATURE_MISSING"
+  /** A signature that does not verify: bad signature, other key, malformed bundle. */
+  | "SIGNATURE_INVALID"
+  /** Signed content (manifest, megabinary, mapping) that differs from what was signed. */
+  | "SIGNED_CONTENT_MISMATCH";
 
 export class MegaliftError extends Error {
   override readonly name = "MegaliftError";

@@ -2,8 +2,15 @@
 import type { CliCommand } from "./command.js";
 import { scanCommand } from "./commands/scan.js";
 import { proxyCommand } from "./commands/proxy.js";
+import { verifyCommand } from "./commands/verify.js";
+import { generateKeyPairCommand } from "./commands/generate-key-pair.js";
 
-export const COMMANDS: readonly CliCommand[] = [scanCommand, proxyCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  scanCommand,
+  proxyCommand,
+  verifyCommand,
+  generateKeyPairCommand,
+];
 
 export function renderHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,91 @@
+// `megalift verify SOURCE --key PUB [--json]`: checks with @sigstore/verify
+// that a transformed image's manifest, megabinary and mapping are exactly
+// what was signed with the key's private half (src/sign/verify-transform.ts).
+import { readFile } from "node:fs/promises";
+import type { CliCommand } from "../command.js";
+import { parseCommandArgs } from "../parse-args.js";
+import { MegaliftError } from "../../errors.js";
+import { openSource } from "../../oci/sources.js";
+import { loadPublicKey } from "../../sign/keys.js";
+import { verifyTransformedImage, type VerifyReport } from "../../sign/verify-transform.js";
+
+const HELP = `Usage: megalift verify SOURCE --key PUB [--json]
+
+Verifies a transformed image: finds its signature (the sigstore bundle
+referrer listed at tag sha256-<hex>, else the cosign tag sha256-<hex>.sig),
+verifies it with the public key, and checks that the manifest, the megabinary
+(/.megalift/megabinary.wasm and its layer) and the mapping (the layer file and
+the manifest annotation or blob) are exactly what was signed. Any difference
+is one line naming what differs, and exit status 1.
+
+SOURCE is oci:DIR[:TAG|@DIGEST] or docker://HOST/NAME[:TAG|@DIGEST]; for an
+index, its linux/amd64 image is verified.
+
+Options:
+  --key PUB     the PEM public key (ECDSA P-256) to verify with (required)
+  --json        print the report as one JSON document
+  -h, --help    show this help
+
+Example:
+  megalift verify oci:out:busybox --key megalift.pub
+`;
+
+function formatReport(report: VerifyReport): string {
+  const rows: [string, string][] = [
+    ["manifest", report.manifest],
+    ["signature", `${report.signature.kind}, ${report.signature.where}`],
+    ["key", `${report.keyHint.slice(0, 16)}… (ECDSA P-256)`],
+    ["megabinary", `${report.megabinary} (layer ${report.megabinaryLayer})`],
+    ["mapping", `${report.mapping} (${report.mappingCarriedAs})`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `verified ${report.source}`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    "",
+  ].join("\n");
+}
+
+export const verifyCommand: CliCommand = {
+  name: "verify",
+  summary: "check a transformed image's signature, megabinary and mapping",
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs("verify", args, {
+      key: { type: "string" },
+      json: { type: "boolean" },
+    });
+    const [reference, ...extra] = positionals;
+    if (reference === undefined || extra.length > 0) {
+      throw new MegaliftError(
+        "USAGE",
+        "verify: expected exactly one SOURCE (see megalift verify --help)",
+      );
+    }
+    if (values.key === undefined) {
+      throw new MegaliftError(
+        "USAGE",
+        "verify: --key PUB is required (see megalift verify --help)",
+      );
+    }
+    const keyPath = values.key;
+    const pem = await readFile(keyPath).catch((err: unknown) => {
+      throw new MegaliftError(
+        "IO",
+        `cannot read key ${keyPath}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    });
+    const key = loadPublicKey(pem, `key ${keyPath}`);
+    const source = await openSource(reference);
+    try {
+      const report = await verifyTransformedImage(source, key);
+      process.stdout.write(
+        values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+      );
+      return 0;
+    } finally {
+      await source.close();
+    }
+  },
+};
