@@ -159,7 +159,9 @@ async function main(): Promise<void> {
         `${direct.p50.toFixed(2)} / ${direct.p99.toFixed(2)}`,
         `${viaProxy.p50.toFixed(2)} / ${viaProxy.p99.toFixed(2)}`,
         latencyRatio.toFixed(2),
-        size > 0 ? `${direct.mibPerSec.toFixed(0)} MiB/s` : `${direct.reqPerSec.toFixed(0)} req/s`,
+        size >= 1024 * 1024
+          ? `${direct.mibPerSec.toFixed(0)} MiB/s`
+          : `${direct.reqPerSec.toFixed(0)} req/s`,
         size > 0
           ? `${viaProxy.mibPerSec.toFixed(0)} MiB/s`
           : `${viaProxy.reqPerSec.toFixed(0)} req/s`,
