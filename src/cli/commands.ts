@@ -4,12 +4,16 @@ import { scanCommand } from "./commands/scan.js";
 import { proxyCommand } from "./commands/proxy.js";
 import { verifyCommand } from "./commands/verify.js";
 import { generateKeyPairCommand } from "./commands/generate-key-pair.js";
+import { liftCommand } from "./commands/lift.js";
+import { execCommand } from "./commands/exec.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   scanCommand,
   proxyCommand,
   verifyCommand,
   generateKeyPairCommand,
+  liftCommand,
+  execCommand,
 ];
 
 export function renderHelp(): string {

@@ -1,0 +1,245 @@
+// Function and block discovery by recursive descent (ARCHITECTURE.md
+// "Lifting" 5). Roots: the entry point, STT_FUNC symbols when present, and
+// later FDE starts and init/fini arrays; every direct call target becomes a
+// function. A function's blocks are what its entry reaches through jumps,
+// conditional branches and recovered jump tables; a `jmp` to another
+// function's entry is a tail call. Calls end blocks so that the code after a
+// call can be re-entered from the dispatcher.
+import { FlowControl, Mnemonic } from "iced-x86";
+import type { CodeDecoder, DecodedInstruction } from "./decode.js";
+import type { GuestImage } from "./guest-image.js";
+import { recoverJumpTable } from "./jump-table.js";
+
+export interface DiscoveredBlock {
+  readonly start: number;
+  readonly instructions: readonly DecodedInstruction[];
+  /** Address after the last instruction: the fall-through successor, if any. */
+  readonly end: number;
+  /** Set when decoding failed at `end` (the block stops with a trap). */
+  readonly undecodable: boolean;
+  /** Targets of a recovered jump table ending this block. */
+  readonly jumpTable?: readonly number[];
+}
+
+export interface DiscoveredFunction {
+  readonly entry: number;
+  readonly name?: string;
+  /** Blocks by start address; the entry block is among them. */
+  readonly blocks: ReadonlyMap<number, DiscoveredBlock>;
+}
+
+export interface Discovery {
+  readonly functions: ReadonlyMap<number, DiscoveredFunction>;
+  /** Addresses where decoding failed on a reachable path. */
+  readonly undecodable: ReadonlySet<number>;
+  /** Indirect jumps no jump-table pattern explained (they go through the dispatcher). */
+  readonly unresolvedIndirectJumps: readonly number[];
+}
+
+/** Instructions that end a block and do not fall through. */
+export function isTrapInstruction(ins: DecodedInstruction): boolean {
+  return (
+    ins.mnemonic === Mnemonic.Hlt ||
+    ins.mnemonic === Mnemonic.Ud2 ||
+    ins.mnemonic === Mnemonic.Int3 ||
+    ins.mnemonic === Mnemonic.Int ||
+    ins.mnemonic === Mnemonic.Int1 ||
+    ins.mnemonic === Mnemonic.Into
+  );
+}
+
+/** True when `ins` ends a basic block. */
+export function endsBlock(ins: DecodedInstruction): boolean {
+  if (ins.mnemonic === Mnemonic.Syscall) return false;
+  return ins.flow !== FlowControl.Next || isTrapInstruction(ins);
+}
+
+interface Exploration {
+  readonly instructions: Map<number, DecodedInstruction>;
+  readonly leaders: Set<number>;
+  readonly calls: Set<number>;
+  readonly jumpTables: Map<number, number[]>;
+  readonly undecodable: Set<number>;
+  readonly unresolved: Set<number>;
+}
+
+export function discover(
+  image: GuestImage,
+  decoder: CodeDecoder,
+  extraRoots: Iterable<number> = [],
+): Discovery {
+  const entries = new Set<number>();
+  const addRoot = (a: number): void => {
+    if (decoder.contains(a)) entries.add(a);
+  };
+  addRoot(image.entry);
+  for (const [address, name] of image.functionSymbols) {
+    // gcc's hot/cold splitting: "f.cold" is a piece of f, not a function.
+    if (!name.includes(".cold")) addRoot(address);
+  }
+  for (const a of extraRoots) addRoot(a);
+
+  // Phase 1: grow the set of function entries until no call finds a new one.
+  const explored = new Set<number>();
+  let work = [...entries];
+  while (work.length > 0) {
+    const next: number[] = [];
+    for (const entry of work) {
+      if (explored.has(entry)) continue;
+      explored.add(entry);
+      for (const target of explore(image, decoder, entry, entries).calls) {
+        if (!entries.has(target) && decoder.contains(target)) {
+          entries.add(target);
+          next.push(target);
+        }
+      }
+    }
+    work = next;
+  }
+
+  // Phase 2: blocks per function, knowing every entry (tail calls stop there).
+  const functions = new Map<number, DiscoveredFunction>();
+  const undecodable = new Set<number>();
+  const unresolved = new Set<number>();
+  for (const entry of [...entries].sort((a, b) => a - b)) {
+    const ex = explore(image, decoder, entry, entries);
+    for (const a of ex.undecodable) undecodable.add(a);
+    for (const a of ex.unresolved) unresolved.add(a);
+    functions.set(entry, {
+      entry,
+      name: image.functionSymbols.get(entry),
+      blocks: formBlocks(ex),
+    });
+  }
+  return {
+    functions,
+    undecodable,
+    unresolvedIndirectJumps: [...unresolved].sort((a, b) => a - b),
+  };
+}
+
+function explore(
+  image: GuestImage,
+  decoder: CodeDecoder,
+  entry: number,
+  functionEntries: ReadonlySet<number>,
+): Exploration {
+  const ex: Exploration = {
+    instructions: new Map(),
+    leaders: new Set([entry]),
+    calls: new Set(),
+    jumpTables: new Map(),
+    undecodable: new Set(),
+    unresolved: new Set(),
+  };
+  const byEnd = new Map<number, DecodedInstruction>();
+  const work = [entry];
+  const pendingIndirect: DecodedInstruction[] = [];
+  const addLeader = (a: number): void => {
+    if (!ex.leaders.has(a)) {
+      ex.leaders.add(a);
+      work.push(a);
+    }
+  };
+  for (;;) {
+    while (work.length > 0) {
+      let address = work.pop() as number;
+      for (;;) {
+        if (ex.instructions.has(address)) break;
+        const ins = decoder.decodeAt(address);
+        if (ins === null) {
+          ex.undecodable.add(address);
+          break;
+        }
+        ex.instructions.set(address, ins);
+        byEnd.set(ins.ip + ins.length, ins);
+        const next = ins.ip + ins.length;
+        if (!endsBlock(ins)) {
+          address = next;
+          continue;
+        }
+        if (isTrapInstruction(ins)) break;
+        switch (ins.flow) {
+          case FlowControl.ConditionalBranch:
+            if (ins.target !== undefined) addLeader(ins.target);
+            addLeader(next);
+            break;
+          case FlowControl.UnconditionalBranch:
+            if (
+              ins.target !== undefined &&
+              !(functionEntries.has(ins.target) && ins.target !== entry)
+            ) {
+              addLeader(ins.target);
+            }
+            break;
+          case FlowControl.IndirectBranch:
+            pendingIndirect.push(ins);
+            break;
+          case FlowControl.Call:
+            if (ins.target !== undefined) ex.calls.add(ins.target);
+            addLeader(next);
+            break;
+          case FlowControl.IndirectCall:
+            addLeader(next);
+            break;
+          default:
+            break;
+        }
+        break;
+      }
+    }
+    // Jump tables: resolved once the function's other code is known (the
+    // table base may be loaded in an earlier block).
+    let progressed = false;
+    for (const jump of pendingIndirect.splice(0)) {
+      const prefix: DecodedInstruction[] = [];
+      for (let at = byEnd.get(jump.ip); at !== undefined && prefix.length < 24;) {
+        prefix.unshift(at);
+        at = byEnd.get(at.ip);
+      }
+      const targets = recoverJumpTable(jump, {
+        image,
+        blockPrefix: prefix,
+        functionInstructions: ex.instructions.values(),
+        isCode: (a) => decoder.contains(a),
+      });
+      if (targets === undefined) {
+        ex.unresolved.add(jump.ip);
+        continue;
+      }
+      ex.unresolved.delete(jump.ip);
+      ex.jumpTables.set(jump.ip, targets);
+      for (const t of targets) addLeader(t);
+      progressed = true;
+    }
+    if (!progressed && work.length === 0) break;
+  }
+  return ex;
+}
+
+function formBlocks(ex: Exploration): Map<number, DiscoveredBlock> {
+  const blocks = new Map<number, DiscoveredBlock>();
+  for (const start of [...ex.leaders].sort((a, b) => a - b)) {
+    const instructions: DecodedInstruction[] = [];
+    let address = start;
+    let undecodable = false;
+    let jumpTable: number[] | undefined;
+    for (;;) {
+      const ins = ex.instructions.get(address);
+      if (ins === undefined) {
+        undecodable = ex.undecodable.has(address);
+        break;
+      }
+      instructions.push(ins);
+      address = ins.ip + ins.length;
+      if (endsBlock(ins)) {
+        jumpTable = ex.jumpTables.get(ins.ip);
+        break;
+      }
+      if (ex.leaders.has(address)) break;
+    }
+    if (instructions.length === 0 && !undecodable) continue;
+    blocks.set(start, { start, instructions, end: address, undecodable, jumpTable });
+  }
+  return blocks;
+}

@@ -1,0 +1,77 @@
+// The dispatcher (ARCHITECTURE.md "Lifting" 1 and "Measured facts"): a
+// compare tree over every guest address that can be entered from outside a
+// function — function entries and call continuations — compiled to direct
+// calls, not a funcref table (a big table costs every instance at
+// instantiation). `dispatch(pc, expectedReturn)` enters the code at pc;
+// `run()` is the loop that continues wherever a lifted function left off.
+import binaryen from "binaryen";
+import { DEPTH_GLOBAL, DISPATCH_FUNCTION } from "./control-flow.js";
+import { RESULT_DISPATCH, RESULT_NO_CODE } from "../abi.js";
+import { i32, i64, Wasm, type Expr } from "./wasm.js";
+import { STATE_RIP } from "../guest-layout.js";
+
+export interface DispatchEntry {
+  readonly address: number;
+  readonly functionName: string;
+  readonly entryIndex: number;
+}
+
+const LEAF_SIZE = 4;
+
+export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void {
+  const m = w.m;
+  const sorted = [...new Map(entries.map((e) => [e.address, e])).values()].sort(
+    (a, b) => a.address - b.address,
+  );
+  const pc = (): Expr => m.local.get(0, i64);
+  const expected = (): Expr => m.local.get(1, i64);
+  const noCode = (): Expr =>
+    w.block([m.i64.store(0, 8, w.c32(STATE_RIP), pc()), m.return(w.c32(RESULT_NO_CODE))]);
+  const build = (lo: number, hi: number): Expr => {
+    if (hi - lo <= LEAF_SIZE) {
+      const tests: Expr[] = [];
+      for (let k = lo; k < hi; k++) {
+        const e = sorted[k] as DispatchEntry;
+        tests.push(
+          m.if(
+            m.i64.eq(pc(), w.c64(e.address)),
+            m.return_call(e.functionName, [expected(), w.c32(e.entryIndex)], i32),
+          ),
+        );
+      }
+      return w.block([...tests, noCode()]);
+    }
+    const mid = (lo + hi) >> 1;
+    const pivot = (sorted[mid] as DispatchEntry).address;
+    return m.if(m.i64.lt_u(pc(), w.c64(pivot)), build(lo, mid), build(mid, hi));
+  };
+  m.addFunction(
+    DISPATCH_FUNCTION,
+    binaryen.createType([i64, i64]),
+    i32,
+    [],
+    m.block(null, [build(0, sorted.length), m.unreachable()], i32),
+  );
+
+  // run(): resume at state.rip until the code halts or finds no code.
+  const result = 0;
+  m.addFunction(
+    "run",
+    binaryen.none,
+    i32,
+    [i32],
+    m.loop(
+      "resume",
+      w.block([
+        m.global.set(DEPTH_GLOBAL, w.c32(0)),
+        m.local.set(
+          result,
+          m.call(DISPATCH_FUNCTION, [m.i64.load(0, 8, w.c32(STATE_RIP)), w.c64(-1n)], i32),
+        ),
+        m.br("resume", m.i32.eq(m.local.get(result, i32), w.c32(RESULT_DISPATCH))),
+        m.return(m.local.get(result, i32)),
+      ]),
+    ),
+  );
+  m.addFunctionExport("run", "run");
+}

@@ -1,0 +1,67 @@
+// The lift cache (ARCHITECTURE.md "Lifting" 8): lifted modules on disk keyed
+// by (BLAKE3 of the ELF file, lifter version), so a binary is lifted once.
+// Writes are atomic (temporary file + rename) so concurrent runs are safe.
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { blake3Hex } from "../hash/blake3.js";
+import { DEFAULT_OPTIMIZE, LIFTER_VERSION } from "./abi.js";
+import type { LiftOptions, LiftReport } from "./lift-elf.js";
+
+let fingerprint: string | undefined;
+
+/**
+ * LIFTER_VERSION plus a hash of the lifter's own code (this directory's
+ * modules), so a changed lifter never reuses an old lift even when nobody
+ * bumped the version.
+ */
+export function lifterFingerprint(): string {
+  if (fingerprint !== undefined) return fingerprint;
+  const root = dirname(fileURLToPath(import.meta.url));
+  const files = (readdirSync(root, { recursive: true }) as string[])
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts"))
+    .sort();
+  const chunks = files.map((f) => readFileSync(join(root, f)));
+  fingerprint = `${LIFTER_VERSION}-${blake3Hex(Buffer.concat(chunks)).slice(0, 16)}`;
+  return fingerprint;
+}
+
+export function defaultLiftCacheDir(): string {
+  const base = process.env.MEGALIFT_CACHE_DIR ?? join(homedir(), ".cache", "megalift");
+  return join(base, "lift");
+}
+
+export interface CachedLift {
+  readonly wasm: Uint8Array;
+  readonly fromCache: boolean;
+  readonly hash: string;
+  /** Present when the lift ran now (not from the cache). */
+  readonly report?: LiftReport;
+}
+
+export async function liftWithCache(
+  name: string,
+  bytes: Uint8Array,
+  options: LiftOptions & { cacheDir?: string } = {},
+): Promise<CachedLift> {
+  const hash = blake3Hex(bytes);
+  const dir = options.cacheDir ?? defaultLiftCacheDir();
+  const file = join(
+    dir,
+    `${hash}-${lifterFingerprint()}-O${options.optimize ?? DEFAULT_OPTIMIZE}.wasm`,
+  );
+  try {
+    return { wasm: new Uint8Array(readFileSync(file)), fromCache: true, hash };
+  } catch {
+    // not cached yet
+  }
+  // The lifter (binaryen, iced-x86) loads only on a cache miss: a second run starts fast.
+  const { liftElf } = await import("./lift-elf.js");
+  const result = liftElf(name, bytes, options);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, result.wasm);
+  renameSync(tmp, file);
+  return { wasm: result.wasm, fromCache: false, hash, report: result.report };
+}

@@ -1,0 +1,178 @@
+// Data transfer (SDM Vol. 1 §5.1.1): mov and its zero/sign-extending forms,
+// lea, push/pop, xchg, cmpxchg, leave, bswap, movbe, cmovcc and setcc
+// (conditions come from the lazy flags, fused where possible).
+import { Mnemonic, Register } from "iced-x86";
+import { ALL_FLAGS } from "../emit/flags.js";
+import { registerSize, type FunctionContext } from "../emit/function-context.js";
+import { i32, type Expr, type Size } from "../emit/wasm.js";
+import { conditionOf } from "./conditions.js";
+import type { SemanticsEntry } from "./types.js";
+
+const RSP = 4;
+const RBP = 5;
+
+function mov(ctx: FunctionContext): void {
+  const size = ctx.operandSize(0);
+  ctx.write(0, ctx.read(1, size));
+}
+
+function movzx(ctx: FunctionContext): void {
+  ctx.write(0, ctx.read(1));
+}
+
+function movsx(ctx: FunctionContext): void {
+  ctx.write(0, ctx.w.signExtend(ctx.read(1), ctx.operandSize(1)));
+}
+
+function lea(ctx: FunctionContext): void {
+  ctx.write(0, ctx.effectiveAddress(ctx.memory()));
+}
+
+export function push(ctx: FunctionContext, value: Expr, size: Size = 8): void {
+  const m = ctx.m;
+  const v = ctx.let(value);
+  ctx.setGpr(RSP, m.i64.sub(ctx.gpr(RSP), ctx.w.c64(size)));
+  ctx.emit(ctx.w.store(size, ctx.w.pointer(ctx.gpr(RSP)), ctx.get(v)));
+}
+
+export function pop(ctx: FunctionContext, size: Size = 8): number {
+  const v = ctx.let(ctx.w.load(size, ctx.w.pointer(ctx.gpr(RSP))));
+  ctx.setGpr(RSP, ctx.m.i64.add(ctx.gpr(RSP), ctx.w.c64(size)));
+  return v;
+}
+
+function pushHandler(ctx: FunctionContext): void {
+  const op = ctx.ins.operands[0];
+  const size: Size =
+    op?.kind === "reg" ? registerSize(op.reg) : op?.kind === "mem" ? ctx.operandSize(0) : 8;
+  push(ctx, op?.kind === "imm" ? ctx.w.c64(BigInt.asIntN(64, op.value)) : ctx.read(0), size);
+}
+
+function popHandler(ctx: FunctionContext): void {
+  const size = ctx.operandSize(0);
+  const v = pop(ctx, size);
+  ctx.write(0, ctx.get(v));
+}
+
+function xchg(ctx: FunctionContext): void {
+  const a = ctx.let(ctx.read(0));
+  const b = ctx.let(ctx.read(1));
+  ctx.write(0, ctx.get(b));
+  ctx.write(1, ctx.get(a));
+}
+
+/** cmpxchg: compare rAX with dst; equal → dst = src, else rAX = dst (SDM Vol. 2A "CMPXCHG"). */
+function cmpxchg(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const size = ctx.operandSize(0);
+  const dst = ctx.let(ctx.read(0));
+  const src = ctx.let(ctx.read(1));
+  const acc = ctx.let(ctx.w.truncate(ctx.gpr(0), size));
+  ctx.setLazyFlags(
+    "sub",
+    size,
+    ctx.get(acc),
+    ctx.get(dst),
+    m.i64.sub(ctx.get(acc), ctx.get(dst)),
+    ALL_FLAGS,
+  );
+  const equal = ctx.let(m.i64.eq(ctx.get(acc), ctx.get(dst)), i32);
+  // The destination is always written (with its old value when unequal).
+  ctx.write(0, m.select(ctx.get(equal, i32), ctx.get(src), ctx.get(dst)));
+  const accReg = [Register.AL, Register.AX, 0, Register.EAX, 0, 0, 0, Register.RAX][
+    size - 1
+  ] as Register;
+  ctx.writeReg(accReg, m.select(ctx.get(equal, i32), ctx.get(acc), ctx.get(dst)));
+}
+
+function leave(ctx: FunctionContext): void {
+  ctx.setGpr(RSP, ctx.gpr(RBP));
+  const v = pop(ctx);
+  ctx.setGpr(RBP, ctx.get(v));
+}
+
+function bswap(ctx: FunctionContext): void {
+  const size = ctx.operandSize(0);
+  const v = ctx.let(ctx.read(0));
+  ctx.write(0, byteSwap(ctx, v, size));
+}
+
+export function byteSwap(ctx: FunctionContext, local: number, size: Size): Expr {
+  const m = ctx.m;
+  let out: Expr = ctx.w.c64(0);
+  for (let i = 0; i < size; i++) {
+    const byte = m.i64.and(m.i64.shr_u(ctx.get(local), ctx.w.c64(i * 8)), ctx.w.c64(0xff));
+    out = m.i64.or(out, m.i64.shl(byte, ctx.w.c64((size - 1 - i) * 8)));
+  }
+  return out;
+}
+
+function movbe(ctx: FunctionContext): void {
+  const size = ctx.operandSize(0);
+  const v = ctx.let(ctx.read(1));
+  ctx.write(0, byteSwap(ctx, v, size));
+}
+
+function cmov(ctx: FunctionContext): void {
+  const cond = ctx.condition(conditionOf(ctx.ins.mnemonic));
+  // A 32-bit cmov zero-extends even when the condition is false (SDM Vol. 2A "CMOVcc").
+  ctx.write(0, ctx.m.select(cond, ctx.read(1), ctx.read(0)));
+}
+
+function setcc(ctx: FunctionContext): void {
+  ctx.write(0, ctx.m.i64.extend_u(ctx.condition(conditionOf(ctx.ins.mnemonic))));
+}
+
+const CMOVS = [
+  Mnemonic.Cmovo,
+  Mnemonic.Cmovno,
+  Mnemonic.Cmovb,
+  Mnemonic.Cmovae,
+  Mnemonic.Cmove,
+  Mnemonic.Cmovne,
+  Mnemonic.Cmovbe,
+  Mnemonic.Cmova,
+  Mnemonic.Cmovs,
+  Mnemonic.Cmovns,
+  Mnemonic.Cmovp,
+  Mnemonic.Cmovnp,
+  Mnemonic.Cmovl,
+  Mnemonic.Cmovge,
+  Mnemonic.Cmovle,
+  Mnemonic.Cmovg,
+];
+const SETS = [
+  Mnemonic.Seto,
+  Mnemonic.Setno,
+  Mnemonic.Setb,
+  Mnemonic.Setae,
+  Mnemonic.Sete,
+  Mnemonic.Setne,
+  Mnemonic.Setbe,
+  Mnemonic.Seta,
+  Mnemonic.Sets,
+  Mnemonic.Setns,
+  Mnemonic.Setp,
+  Mnemonic.Setnp,
+  Mnemonic.Setl,
+  Mnemonic.Setge,
+  Mnemonic.Setle,
+  Mnemonic.Setg,
+];
+
+export const dataTransferSemantics: readonly SemanticsEntry[] = [
+  [Mnemonic.Mov, mov],
+  [Mnemonic.Movzx, movzx],
+  [Mnemonic.Movsx, movsx],
+  [Mnemonic.Movsxd, movsx],
+  [Mnemonic.Lea, lea],
+  [Mnemonic.Push, pushHandler],
+  [Mnemonic.Pop, popHandler],
+  [Mnemonic.Xchg, xchg],
+  [Mnemonic.Cmpxchg, cmpxchg],
+  [Mnemonic.Leave, leave],
+  [Mnemonic.Bswap, bswap],
+  [Mnemonic.Movbe, movbe],
+  ...CMOVS.map((mn) => [mn, cmov] as const),
+  ...SETS.map((mn) => [mn, setcc] as const),
+];

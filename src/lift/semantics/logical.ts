@@ -1,0 +1,41 @@
+// Logical instructions (SDM Vol. 1 §5.1.4): and, or, xor, test, not.
+// and/or/xor/test clear CF and OF, set SF ZF PF from the result; AF is undefined.
+import { Mnemonic } from "iced-x86";
+import { ALL_FLAGS } from "../emit/flags.js";
+import type { FunctionContext } from "../emit/function-context.js";
+import type { Expr } from "../emit/wasm.js";
+import type { SemanticsEntry } from "./types.js";
+
+function logic(op: "and" | "or" | "xor" | "test") {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const size = ctx.operandSize(0);
+    const [d, s] = ctx.ins.operands;
+    // xor r, r: the zero idiom (no read of the register).
+    if (op === "xor" && d?.kind === "reg" && s?.kind === "reg" && d.reg === s.reg) {
+      ctx.setLazyFlags("logic", size, ctx.w.c64(0), ctx.w.c64(0), ctx.w.c64(0), ALL_FLAGS);
+      ctx.write(0, ctx.w.c64(0));
+      return;
+    }
+    const a = ctx.let(ctx.read(0));
+    const b = ctx.let(ctx.read(1, size));
+    let result: Expr;
+    if (op === "and" || op === "test") result = m.i64.and(ctx.get(a), ctx.get(b));
+    else if (op === "or") result = m.i64.or(ctx.get(a), ctx.get(b));
+    else result = m.i64.xor(ctx.get(a), ctx.get(b));
+    const res = ctx.setLazyFlags("logic", size, ctx.get(a), ctx.get(b), result, ALL_FLAGS);
+    if (op !== "test") ctx.write(0, ctx.get(res));
+  };
+}
+
+function not(ctx: FunctionContext): void {
+  ctx.write(0, ctx.m.i64.xor(ctx.read(0), ctx.w.c64(-1n)));
+}
+
+export const logicalSemantics: readonly SemanticsEntry[] = [
+  [Mnemonic.And, logic("and")],
+  [Mnemonic.Or, logic("or")],
+  [Mnemonic.Xor, logic("xor")],
+  [Mnemonic.Test, logic("test")],
+  [Mnemonic.Not, not],
+];

@@ -1,0 +1,276 @@
+// SSE/SSE2 floating point on wasm SIMD and scalar f32/f64 (SDM Vol. 1
+// §10.4, §11.4): scalar and packed arithmetic, bitwise logic, conversions
+// (cvt*), ordered/unordered compares that set ZF/PF/CF (comisd/ucomisd),
+// compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access. Rounding is
+// round-to-nearest (MXCSR.RC is not consulted yet).
+import { Mnemonic } from "iced-x86";
+import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
+import type { FunctionContext } from "../emit/function-context.js";
+import { f32, f64, i32, type Expr } from "../emit/wasm.js";
+import { STATE_MXCSR } from "../guest-layout.js";
+import { imm8, isXmm, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
+import type { SemanticsEntry } from "./types.js";
+
+type Width = "s" | "d";
+
+/** The low lane of operand `index` as a scalar (memory reads only 4 or 8 bytes). */
+function scalar(ctx: FunctionContext, index: number, width: Width): Expr {
+  const m = ctx.m;
+  if (isXmm(ctx, index)) {
+    return width === "d"
+      ? m.f64x2.extract_lane(readV(ctx, index), 0)
+      : m.f32x4.extract_lane(readV(ctx, index), 0);
+  }
+  const ptr = ctx.pointer(ctx.memory());
+  return width === "d" ? m.f64.load(0, 1, ptr) : m.f32.load(0, 1, ptr);
+}
+
+function setLow(ctx: FunctionContext, width: Width, value: Expr): void {
+  const m = ctx.m;
+  const dst = readV(ctx, 0);
+  writeV(
+    ctx,
+    0,
+    width === "d" ? m.f64x2.replace_lane(dst, 0, value) : m.f32x4.replace_lane(dst, 0, value),
+  );
+}
+
+type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
+
+function scalarOp(op: ScalarOp, width: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const ops = width === "d" ? m.f64 : m.f32;
+    const type = width === "d" ? f64 : f32;
+    const a = ctx.let(scalar(ctx, 0, width), type);
+    const b = ctx.let(scalar(ctx, 1, width), type);
+    const A = (): Expr => ctx.get(a, type);
+    const B = (): Expr => ctx.get(b, type);
+    let r: Expr;
+    switch (op) {
+      case "sqrt":
+        r = ops.sqrt(B());
+        break;
+      // x86 min/max return the second operand when unordered or both zero.
+      case "min":
+        r = m.select(ops.lt(A(), B()), A(), B());
+        break;
+      case "max":
+        r = m.select(ops.gt(A(), B()), A(), B());
+        break;
+      default:
+        r = ops[op](A(), B());
+    }
+    setLow(ctx, width, r);
+  };
+}
+
+function packedOp(op: ScalarOp, width: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const ops = width === "d" ? m.f64x2 : m.f32x4;
+    const a = (): Expr => readV(ctx, 0);
+    const b = (): Expr => readV(ctx, 1);
+    let r: Expr;
+    if (op === "sqrt") r = ops.sqrt(b());
+    else if (op === "min") r = m.v128.bitselect(a(), b(), ops.lt(a(), b()));
+    else if (op === "max") r = m.v128.bitselect(a(), b(), ops.gt(a(), b()));
+    else r = ops[op](a(), b());
+    writeV(ctx, 0, r);
+  };
+}
+
+/** movss/movsd (SSE): reg←reg merges the low lane; reg←mem zeroes the rest; mem←reg stores it. */
+function movScalar(width: Width) {
+  return (ctx: FunctionContext): void => {
+    const size = width === "d" ? 8 : 4;
+    if (!isXmm(ctx, 0)) {
+      const v = ctx.m.i64x2.extract_lane(readV(ctx, 1), 0);
+      ctx.emit(ctx.w.store(size, ctx.pointer(ctx.memory()), v));
+      return;
+    }
+    if (!isXmm(ctx, 1)) return writeV(ctx, 0, readV(ctx, 1));
+    setLow(ctx, width, scalar(ctx, 1, width));
+  };
+}
+
+function bitwise(op: "and" | "andnot" | "or" | "xor") {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const [x, y] = ctx.ins.operands;
+    if (op === "xor" && x?.kind === "reg" && y?.kind === "reg" && x.reg === y.reg)
+      return writeV(ctx, 0, zeroV(ctx));
+    const a = readV(ctx, 0);
+    const b = readV(ctx, 1);
+    writeV(ctx, 0, op === "andnot" ? m.v128.andnot(b, a) : m.v128[op](a, b));
+  };
+}
+
+/** cvtsi2sd/cvtsi2ss: integer (32/64-bit GPR or memory) → low lane. */
+function fromInt(width: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const size = ctx.operandSize(1);
+    const v = ctx.w.signExtend(ctx.read(1, size), size);
+    setLow(ctx, width, width === "d" ? m.f64.convert_s.i64(v) : m.f32.convert_s.i64(v));
+  };
+}
+
+/** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0. */
+function toInt(width: Width, truncate: boolean) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const w = ctx.w;
+    const size = ctx.operandSize(0);
+    let x: Expr = scalar(ctx, 1, width);
+    if (!truncate) x = width === "d" ? m.f64.nearest(x) : m.f32.nearest(x);
+    const v = ctx.let(width === "d" ? x : m.f64.promote(x), f64);
+    const limit = size === 8 ? 9223372036854775808 : 2147483648;
+    const inRange = m.i32.and(
+      m.f64.ge(ctx.get(v, f64), m.f64.const(-limit)),
+      m.f64.lt(ctx.get(v, f64), m.f64.const(limit)),
+    );
+    const indefinite = size === 8 ? w.c64(-(1n << 63n)) : w.c64(0x80000000);
+    ctx.write(0, m.select(inRange, m.i64.trunc_s_sat.f64(ctx.get(v, f64)), indefinite));
+  };
+}
+
+/** comisd/ucomisd/comiss/ucomiss (SDM Vol. 2A "COMISD"): ZF PF CF; OF SF AF cleared. */
+function compareFlags(width: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const ops = width === "d" ? m.f64 : m.f32;
+    const type = width === "d" ? f64 : f32;
+    const a = ctx.let(scalar(ctx, 0, width), type);
+    const b = ctx.let(scalar(ctx, 1, width), type);
+    const A = (): Expr => ctx.get(a, type);
+    const B = (): Expr => ctx.get(b, type);
+    const unordered = ctx.let(m.i32.or(ops.ne(A(), A()), ops.ne(B(), B())), i32);
+    ctx.setFlag(ZF, m.i32.or(ctx.get(unordered, i32), ops.eq(A(), B())));
+    ctx.setFlag(PF, ctx.get(unordered, i32));
+    ctx.setFlag(CF, m.i32.or(ctx.get(unordered, i32), ops.lt(A(), B())));
+    ctx.clearFlags(OF | SF | AF);
+  };
+}
+
+/** cmpsd/cmpss imm8 predicates 0–7 → all-ones/all-zeros in the low lane. */
+function compareMask(width: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const ops = width === "d" ? m.f64 : m.f32;
+    const type = width === "d" ? f64 : f32;
+    const a = ctx.let(scalar(ctx, 0, width), type);
+    const b = ctx.let(scalar(ctx, 1, width), type);
+    const A = (): Expr => ctx.get(a, type);
+    const B = (): Expr => ctx.get(b, type);
+    const unordered = (): Expr => m.i32.or(ops.ne(A(), A()), ops.ne(B(), B()));
+    const predicates = [
+      () => ops.eq(A(), B()),
+      () => ops.lt(A(), B()),
+      () => ops.le(A(), B()),
+      unordered,
+      () => ops.ne(A(), B()),
+      () => m.i32.eqz(ops.lt(A(), B())),
+      () => m.i32.eqz(ops.le(A(), B())),
+      () => m.i32.eqz(unordered()),
+    ];
+    const cond = (predicates[imm8(ctx) & 7] as () => Expr)();
+    const dst = readV(ctx, 0);
+    const ones = width === "d" ? ctx.w.c64(-1n) : ctx.w.c32(-1);
+    const zero = width === "d" ? ctx.w.c64(0) : ctx.w.c32(0);
+    const lane = m.select(cond, ones, zero);
+    writeV(
+      ctx,
+      0,
+      width === "d" ? m.i64x2.replace_lane(dst, 0, lane) : m.i32x4.replace_lane(dst, 0, lane),
+    );
+  };
+}
+
+function shufps(ctx: FunctionContext): void {
+  const order = imm8(ctx);
+  writeV(
+    ctx,
+    0,
+    shuffle(ctx, readV(ctx, 0), readV(ctx, 1), (i) => {
+      const lane = Math.floor(i / 4);
+      const pick = (order >> (2 * lane)) & 3;
+      return (lane < 2 ? 0 : 16) + pick * 4 + (i % 4);
+    }),
+  );
+}
+
+function shufpd(ctx: FunctionContext): void {
+  const order = imm8(ctx);
+  writeV(
+    ctx,
+    0,
+    shuffle(ctx, readV(ctx, 0), readV(ctx, 1), (i) => {
+      const lane = Math.floor(i / 8);
+      const pick = (order >> lane) & 1;
+      return (lane === 0 ? 0 : 16) + pick * 8 + (i % 8);
+    }),
+  );
+}
+
+function cvtScalar(from: Width) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const v = scalar(ctx, 1, from);
+    setLow(ctx, from === "d" ? "s" : "d", from === "d" ? m.f32.demote(v) : m.f64.promote(v));
+  };
+}
+
+export const sseFloatSemantics: readonly SemanticsEntry[] = [
+  [Mnemonic.Movss, movScalar("s")],
+  [Mnemonic.Movsd, movScalar("d")],
+  ...(["add", "sub", "mul", "div", "min", "max", "sqrt"] as const).flatMap((op) => {
+    const cap = op[0]?.toUpperCase() + op.slice(1);
+    const mn = (suffix: string): Mnemonic => Mnemonic[`${cap}${suffix}` as keyof typeof Mnemonic];
+    return [
+      [mn("sd"), scalarOp(op, "d")],
+      [mn("ss"), scalarOp(op, "s")],
+      [mn("pd"), packedOp(op, "d")],
+      [mn("ps"), packedOp(op, "s")],
+    ] as const;
+  }),
+  [Mnemonic.Andps, bitwise("and")],
+  [Mnemonic.Andpd, bitwise("and")],
+  [Mnemonic.Andnps, bitwise("andnot")],
+  [Mnemonic.Andnpd, bitwise("andnot")],
+  [Mnemonic.Orps, bitwise("or")],
+  [Mnemonic.Orpd, bitwise("or")],
+  [Mnemonic.Xorps, bitwise("xor")],
+  [Mnemonic.Xorpd, bitwise("xor")],
+  [Mnemonic.Cvtsi2sd, fromInt("d")],
+  [Mnemonic.Cvtsi2ss, fromInt("s")],
+  [Mnemonic.Cvttsd2si, toInt("d", true)],
+  [Mnemonic.Cvttss2si, toInt("s", true)],
+  [Mnemonic.Cvtsd2si, toInt("d", false)],
+  [Mnemonic.Cvtss2si, toInt("s", false)],
+  [Mnemonic.Cvtsd2ss, cvtScalar("d")],
+  [Mnemonic.Cvtss2sd, cvtScalar("s")],
+  [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
+  [Mnemonic.Cvtdq2ps, (c) => writeV(c, 0, c.m.f32x4.convert_i32x4_s(readV(c, 1)))],
+  [Mnemonic.Cvttps2dq, (c) => writeV(c, 0, c.m.i32x4.trunc_sat_f32x4_s(readV(c, 1)))],
+  [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
+  [Mnemonic.Cvtpd2ps, (c) => writeV(c, 0, c.m.f32x4.demote_f64x2_zero(readV(c, 1)))],
+  [Mnemonic.Ucomisd, compareFlags("d")],
+  [Mnemonic.Comisd, compareFlags("d")],
+  [Mnemonic.Ucomiss, compareFlags("s")],
+  [Mnemonic.Comiss, compareFlags("s")],
+  [Mnemonic.Cmpsd, compareMask("d")],
+  [Mnemonic.Cmpss, compareMask("s")],
+  [Mnemonic.Shufps, shufps],
+  [Mnemonic.Shufpd, shufpd],
+  [
+    Mnemonic.Stmxcsr,
+    (c) =>
+      c.emit(c.m.i32.store(0, 1, c.pointer(c.memory()), c.m.i32.load(0, 4, c.w.c32(STATE_MXCSR)))),
+  ],
+  [
+    Mnemonic.Ldmxcsr,
+    (c) =>
+      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_MXCSR), c.m.i32.load(0, 1, c.pointer(c.memory())))),
+  ],
+];

@@ -1,0 +1,42 @@
+// The typed table from iced-x86 Mnemonic to semantic handler: one entry list
+// per instruction family, joined here. A mnemonic absent from the table is
+// reported at lift time and compiled to an explicit trap. Control flow
+// (jcc, jmp, call, ret, loop) ends blocks and is lifted by control-flow.ts.
+import { Mnemonic } from "iced-x86";
+import { binarySemantics } from "./binary.js";
+import { bitOpSemantics } from "./bit-op.js";
+import { conversionSemantics } from "./conversion.js";
+import { dataTransferSemantics } from "./data-transfer.js";
+import { logicalSemantics } from "./logical.js";
+import { sseSemantics } from "./sse.js";
+import { sseFloatSemantics } from "./sse-float.js";
+import { cmpsdString, movsdString, stringOpSemantics } from "./string-op.js";
+import { systemSemantics } from "./system.js";
+import { x87Semantics } from "./x87.js";
+import type { Handler, SemanticsEntry } from "./types.js";
+import type { DecodedInstruction } from "../decode.js";
+
+const FAMILIES: readonly (readonly SemanticsEntry[])[] = [
+  binarySemantics,
+  logicalSemantics,
+  dataTransferSemantics,
+  conversionSemantics,
+  bitOpSemantics,
+  stringOpSemantics,
+  sseSemantics,
+  sseFloatSemantics,
+  systemSemantics,
+  x87Semantics,
+];
+
+export const SEMANTICS: ReadonlyMap<Mnemonic, Handler> = new Map(FAMILIES.flat());
+
+/** The handler for an instruction, resolving mnemonics iced shares between families. */
+export function handlerFor(ins: DecodedInstruction): Handler | undefined {
+  const isString = ins.operands[0]?.kind === "mem" && ins.operands[1]?.kind === "mem";
+  if (ins.mnemonic === Mnemonic.Movsd && (isString || ins.operands.length === 0))
+    return movsdString;
+  if (ins.mnemonic === Mnemonic.Cmpsd && (isString || ins.operands.length === 0))
+    return cmpsdString;
+  return SEMANTICS.get(ins.mnemonic);
+}

@@ -1,0 +1,116 @@
+// Loads a static ELF into guest memory at the addresses it was lifted for
+// and builds the Linux x86-64 start-up stack (System V psABI §3.4.1
+// "Initial Stack and Register State"; execve(2), getauxval(3)): argc, argv,
+// NULL, envp, NULL, auxv (AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY,
+// AT_RANDOM, AT_HWCAP, …), then the strings. No vDSO.
+import { randomFillSync } from "node:crypto";
+import { PT_LOAD, PT_PHDR } from "../elf/index.js";
+import { cpuid } from "../lift/cpu-model.js";
+import type { GuestImage } from "../lift/guest-image.js";
+import {
+  PAGE_SIZE,
+  STACK_TOP,
+  STATE_MXCSR,
+  STATE_RIP,
+  STATE_X87_CW,
+  stateGpr,
+} from "../lift/guest-layout.js";
+import type { Kernel } from "./kernel.js";
+
+const AT = {
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
+} as const;
+
+export function loadImage(k: Kernel, image: GuestImage): void {
+  const mem = k.bytes();
+  let end = 0;
+  for (const s of image.segments) {
+    mem.set(s.fileBytes, s.address);
+    mem.fill(0, s.address + s.fileBytes.length, s.address + s.memorySize);
+    end = Math.max(end, s.address + s.memorySize);
+  }
+  k.space.setBreakStart(Math.ceil(end / PAGE_SIZE) * PAGE_SIZE);
+}
+
+function phdrAddress(image: GuestImage): number {
+  const elf = image.elf;
+  const phdr = elf.segments.find((s) => s.type === PT_PHDR);
+  if (phdr !== undefined) return image.base + Number(phdr.vaddr);
+  const first = elf.segments.find((s) => s.type === PT_LOAD && s.offset <= elf.header.phoff);
+  return image.base + Number((first?.vaddr ?? 0n) - BigInt(first?.offset ?? 0)) + elf.header.phoff;
+}
+
+/** Builds the start-up stack and sets RSP, RIP and the other initial registers. */
+export function setupStack(
+  k: Kernel,
+  image: GuestImage,
+  argv: readonly string[],
+  env: readonly string[],
+): void {
+  const mem = k.bytes();
+  const v = k.view();
+  let sp = STACK_TOP - 16;
+  const pushString = (s: string): number => {
+    const bytes = new TextEncoder().encode(s + "\0");
+    sp -= bytes.length;
+    mem.set(bytes, sp);
+    return sp;
+  };
+  const execfn = pushString(argv[0] ?? "");
+  const platform = pushString("x86_64");
+  const envPtrs = env.map(pushString);
+  const argPtrs = argv.map(pushString);
+  sp -= 16;
+  const random = sp;
+  randomFillSync(mem.subarray(random, random + 16));
+  sp &= ~15;
+  const auxv: [number, number][] = [
+    [AT.PHDR, phdrAddress(image)],
+    [AT.PHENT, image.elf.header.phentsize],
+    [AT.PHNUM, image.elf.header.phnum],
+    [AT.PAGESZ, PAGE_SIZE],
+    [AT.BASE, 0],
+    [AT.FLAGS, 0],
+    [AT.ENTRY, image.entry],
+    [AT.UID, 0],
+    [AT.EUID, 0],
+    [AT.GID, 0],
+    [AT.EGID, 0],
+    [AT.PLATFORM, platform],
+    [AT.HWCAP, cpuid(1, 0).edx],
+    [AT.CLKTCK, 100],
+    [AT.SECURE, 0],
+    [AT.RANDOM, random],
+    [AT.HWCAP2, 0],
+    [AT.EXECFN, execfn],
+    [AT.NULL, 0],
+  ];
+  const words = [argv.length, ...argPtrs, 0, ...envPtrs, 0, ...auxv.flat()];
+  sp -= words.length * 8;
+  sp &= ~15;
+  words.forEach((w, i) => v.setBigUint64(sp + i * 8, BigInt(w), true));
+  for (let i = 0; i < 16; i++) v.setBigUint64(stateGpr(i), 0n, true);
+  v.setBigUint64(stateGpr(4), BigInt(sp), true);
+  v.setBigUint64(STATE_RIP, BigInt(image.entry), true);
+  v.setUint32(STATE_MXCSR, 0x1f80, true);
+  // FNINIT state: all exceptions masked, 64-bit precision, round to nearest.
+  v.setUint32(STATE_X87_CW, 0x37f, true);
+}

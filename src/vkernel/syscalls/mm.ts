@@ -1,0 +1,50 @@
+// Memory syscalls: brk(2), mmap(2) (anonymous, and private file mappings by
+// copying), munmap(2), mprotect(2) (accepted: wasm memory has no page
+// protection), mremap(2) (move by copy), madvise(2).
+import * as fs from "node:fs";
+import { EBADF, EINVAL, ENOMEM } from "../errno.js";
+import type { Kernel } from "../kernel.js";
+import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
+
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MREMAP_MAYMOVE = 1;
+
+function mmap(k: Kernel, a: SyscallArgs): number {
+  const length = num(a[1]);
+  const flags = int(a[3]);
+  if (length <= 0) return -EINVAL;
+  const hint = (flags & MAP_FIXED) !== 0 ? num(a[0]) : 0;
+  const address = k.space.map(length, hint);
+  if (address === undefined) return -ENOMEM;
+  if ((flags & MAP_ANONYMOUS) === 0) {
+    const f = k.files.get(int(a[4]));
+    if (f === undefined) {
+      k.space.unmap(address, length);
+      return -EBADF;
+    }
+    fs.readSync(f.hostFd, Buffer.from(k.memory.buffer, address, length), 0, length, num(a[5]));
+  }
+  return address;
+}
+
+function mremap(k: Kernel, a: SyscallArgs): number {
+  const old = num(a[0]);
+  const oldSize = num(a[1]);
+  const newSize = num(a[2]);
+  if ((int(a[3]) & MREMAP_MAYMOVE) === 0) return newSize <= oldSize ? old : -ENOMEM;
+  const address = k.space.map(newSize);
+  if (address === undefined) return -ENOMEM;
+  k.bytes().copyWithin(address, old, old + Math.min(oldSize, newSize));
+  k.space.unmap(old, oldSize);
+  return address;
+}
+
+export const mmSyscalls: readonly SyscallEntry[] = [
+  [9, "mmap", mmap],
+  [10, "mprotect", () => 0],
+  [11, "munmap", (k, a) => (k.space.unmap(num(a[0]), num(a[1])), 0)],
+  [12, "brk", (k, a) => k.space.setBreak(num(a[0]))],
+  [25, "mremap", mremap],
+  [28, "madvise", () => 0],
+];

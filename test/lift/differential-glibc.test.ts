@@ -1,0 +1,19 @@
+// Differential tests of the glibc fixtures (lifted unoptimised: glibc's 150k
+// instructions lift fastest that way): native run vs lifted run, same
+// stdout, stderr and exit status.
+import { describe } from "vitest";
+import { differentialTests, type DifferentialCase } from "./differential.js";
+
+describe("lifted glibc fixtures behave like native ones", () => {
+  const cases: DifferentialCase[] = [
+    { fixture: "glibc/hello" },
+    { fixture: "glibc/argv-env", args: () => ["one", "two words", "", "three"] },
+    { fixture: "glibc/jump-table" },
+    { fixture: "glibc/sort-search" },
+    { fixture: "glibc/setjmp" },
+    { fixture: "glibc/deep-recursion" },
+    { fixture: "glibc/string-unaligned" },
+    { fixture: "glibc/file-io", args: (scratch) => [scratch] },
+  ];
+  differentialTests(cases.map((c) => ({ ...c, optimize: 0 })));
+});

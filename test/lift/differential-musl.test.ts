@@ -1,0 +1,18 @@
+// Differential tests of the static-PIE and musl fixtures: native run vs
+// lifted run, same stdout, stderr and exit status.
+import { describe } from "vitest";
+import { differentialTests } from "./differential.js";
+
+describe("lifted musl fixtures behave like native ones", () => {
+  differentialTests([
+    { fixture: "static-pie/hello-nolibc" },
+    { fixture: "musl/hello" },
+    { fixture: "musl/argv-env", args: () => ["one", "two words", "", "three"] },
+    { fixture: "musl/jump-table" },
+    { fixture: "musl/sort-search" },
+    { fixture: "musl/setjmp" },
+    { fixture: "musl/deep-recursion" },
+    { fixture: "musl/string-unaligned" },
+    { fixture: "musl/file-io", args: (scratch) => [scratch] },
+  ]);
+});

@@ -1,0 +1,34 @@
+// `megalift lift` as a user meets it: a module and a coverage report, and a
+// clear one-line error for a file that is not an x86-64 ELF.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../src/package-root.js";
+import { runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "megalift-lift-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("megalift lift", () => {
+  it("writes a wasm module and prints the coverage report", () => {
+    const out = join(dir, "hello.wasm");
+    const r = runCli(["lift", join(packageRoot(), "fixtures/bin/musl/hello"), "-o", out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/functions\s+\d+/);
+    expect(r.stdout).toMatch(/instructions\s+\d+/);
+    expect(r.stdout).toMatch(/unsupported\s+0 instructions/);
+    expect(readFileSync(out).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+  });
+
+  it("names the file when it is not an ELF", () => {
+    const r = runCli([
+      "lift",
+      join(packageRoot(), "fixtures/bin/scripts/hello.sh"),
+      "-o",
+      join(dir, "x.wasm"),
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^megalift: .*hello\.sh/m);
+  });
+});
