@@ -7,10 +7,8 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import type { CliCommand } from "../command.js";
 import { MegaliftError } from "../../errors.js";
-import { liftWithCache } from "../../lift/lift-cache.js";
 import { DEFAULT_OPTIMIZE } from "../../lift/abi.js";
 import { formatLiftReport } from "../../lift/report.js";
-import { runLifted } from "../../vkernel/run.js";
 
 const HELP = `Usage: megalift exec --root DIR PROGRAM [ARGS...]
 
@@ -76,6 +74,8 @@ export const execCommand: CliCommand = {
       throw new MegaliftError("IO", `exec: cannot read ${program}`, { cause: err });
     }
     const debug = process.env.MEGALIFT_DEBUG === "1";
+    const { liftWithCache } = await import("../../lift/lift-cache.js");
+    const { runLifted } = await import("../../vkernel/run.js");
     const lifted = await liftWithCache(program, bytes, { optimize });
     if (debug && lifted.report) process.stderr.write(formatLiftReport(lifted.report));
     // V8 has no on-stack replacement for wasm: a long loop in `main` stays in

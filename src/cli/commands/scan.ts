@@ -3,11 +3,8 @@
 import type { CliCommand } from "../command.js";
 import { parseCommandArgs } from "../parse-args.js";
 import { MegaliftError } from "../../errors.js";
-import { openImageRootfs } from "../image-rootfs.js";
 import { createProgress } from "../progress.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
-import { scanRootfs } from "../../scan/scan.js";
-import { formatScanTable, toScanJson } from "../../scan/report.js";
 
 const HELP = `Usage: megalift scan SOURCE [--json]
 
@@ -48,6 +45,10 @@ export const scanCommand: CliCommand = {
         "scan: expected exactly one SOURCE (see megalift scan --help)",
       );
     }
+    // Loaded here, not at the top: `megalift --help` should not pay for them.
+    const { openImageRootfs } = await import("../image-rootfs.js");
+    const { scanRootfs } = await import("../../scan/scan.js");
+    const { formatScanTable, toScanJson } = await import("../../scan/report.js");
     const progress = createProgress();
     try {
       const { view, display, imageDigest } = await openImageRootfs(source, {

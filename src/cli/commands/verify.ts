@@ -5,9 +5,7 @@ import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.js";
 import { parseCommandArgs } from "../parse-args.js";
 import { MegaliftError } from "../../errors.js";
-import { openSource } from "../../oci/sources.js";
-import { loadPublicKey } from "../../sign/keys.js";
-import { verifyTransformedImage, type VerifyReport } from "../../sign/verify-transform.js";
+import type { VerifyReport } from "../../sign/verify-transform.js";
 
 const HELP = `Usage: megalift verify SOURCE --key PUB [--json]
 
@@ -76,6 +74,10 @@ export const verifyCommand: CliCommand = {
         { cause: err },
       );
     });
+    // Loaded here, not at the top: `megalift --help` should not pay for sigstore.
+    const { loadPublicKey } = await import("../../sign/keys.js");
+    const { openSource } = await import("../../oci/sources.js");
+    const { verifyTransformedImage } = await import("../../sign/verify-transform.js");
     const key = loadPublicKey(pem, `key ${keyPath}`);
     const source = await openSource(reference);
     try {
