@@ -14,7 +14,7 @@ import { addDispatcher, type DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
 import { functionName, liftFunction } from "./emit/lift-function.js";
 import { i32, i64, Wasm } from "./emit/wasm.js";
-import { createGuestImage } from "./guest-image.js";
+import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
 import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
 import { addX87Helpers } from "./semantics/x87-helpers.js";
@@ -60,12 +60,43 @@ function parseNamed(name: string, bytes: Uint8Array): ReturnType<typeof parseElf
   }
 }
 
+/**
+ * Function starts a stripped binary still records (ARCHITECTURE.md "Lifting"
+ * 5): every .eh_frame FDE's initial location, DT_INIT/DT_FINI and the
+ * (pre)init/fini arrays — so functions reached only through pointers (an
+ * applet table, a callback) are lifted too. A table that does not parse adds
+ * nothing: discovery still has the entry point, symbols and call targets.
+ */
+function discoveryRoots(image: GuestImage): number[] {
+  const roots: number[] = [];
+  const add = (address: bigint | undefined): void => {
+    if (address !== undefined && address !== 0n) roots.push(Number(address) + image.base);
+  };
+  const tolerant = (read: () => void): void => {
+    try {
+      read();
+    } catch (err) {
+      if (!(err instanceof MegaliftError)) throw err;
+    }
+  };
+  tolerant(() => {
+    for (const fde of image.elf.ehFrame()?.fdes ?? []) add(fde.initialLocation);
+  });
+  tolerant(() => {
+    const tables = image.elf.initFini();
+    add(tables.init);
+    add(tables.fini);
+    for (const a of [...tables.preinitArray, ...tables.initArray, ...tables.finiArray]) add(a);
+  });
+  return roots;
+}
+
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {
   const started = performance.now();
   const image = createGuestImage(name, parseNamed(name, bytes));
   const decoder = new CodeDecoder(image.codeRanges);
   try {
-    const discovery = discover(image, decoder);
+    const discovery = discover(image, decoder, discoveryRoots(image));
     const module = new binaryen.Module();
     try {
       module.setFeatures(

@@ -92,13 +92,33 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     }
   }
   for (const { from, end } of pending) {
+    // The Relooper takes one branch per (from, to) pair: a jcc whose target is
+    // also the fall-through (or two jump-table arms to one block) becomes one
+    // branch taken when either condition holds, or always if either is the default.
+    // This relies on a block's branch conditions being disjoint, as the lifter
+    // makes them (a jcc and its fall-through; jump-table arms on distinct indices).
+    const byTarget = new Map<number, { to: number; condition: binaryen.ExpressionRef }>();
+    const order: number[] = [];
     for (const branch of end.branches) {
       const target = branch.target;
       let to: number | undefined;
       if ("exit" in target) to = relooper.addBlock(target.exit);
       else to = rBlocks.get(target.block) ?? relooper.addBlock(m.unreachable());
-      relooper.addBranch(from, to as number, branch.condition ?? 0, 0);
+      const condition = branch.condition ?? 0;
+      const seen = byTarget.get(to);
+      if (seen === undefined) {
+        byTarget.set(to, { to, condition });
+        order.push(to);
+      } else {
+        seen.condition =
+          seen.condition === 0 || condition === 0 ? 0 : m.i32.or(seen.condition, condition);
+      }
     }
+    // Conditional branches first in their original order, the default (condition 0) last.
+    const branches = order.map((to) => byTarget.get(to)!);
+    for (const b of branches.filter((b) => b.condition !== 0))
+      relooper.addBranch(from, b.to, b.condition, 0);
+    for (const b of branches.filter((b) => b.condition === 0)) relooper.addBranch(from, b.to, 0, 0);
   }
   let start = rBlocks.get(fn.entry) as number;
   if (entries.length > 1) {
