@@ -5,7 +5,7 @@
 // conditional branches and recovered jump tables; a `jmp` to another
 // function's entry is a tail call. Calls end blocks so that the code after a
 // call can be re-entered from the dispatcher.
-import { FlowControl, Mnemonic } from "iced-x86";
+import { FlowControl, Mnemonic, Register } from "iced-x86";
 import type { CodeDecoder, DecodedInstruction } from "./decode.js";
 import type { GuestImage } from "./guest-image.js";
 import { recoverJumpTable } from "./jump-table.js";
@@ -63,10 +63,18 @@ interface Exploration {
   readonly unresolved: Set<number>;
 }
 
+/**
+ * @param extraRoots known function starts (FDEs, init/fini arrays)
+ * @param pointerRoots code addresses found as pointers in data (an applet
+ *   table, callbacks): weaker evidence, so each is taken only when it lies
+ *   outside all code discovered so far — a false start inside a function
+ *   would split it, and flags live across the split would be lost.
+ */
 export function discover(
   image: GuestImage,
   decoder: CodeDecoder,
   extraRoots: Iterable<number> = [],
+  pointerRoots: Iterable<number> = [],
 ): Discovery {
   const entries = new Set<number>();
   const addRoot = (a: number): void => {
@@ -81,20 +89,41 @@ export function discover(
 
   // Phase 1: grow the set of function entries until no call finds a new one.
   const explored = new Set<number>();
-  let work = [...entries];
-  while (work.length > 0) {
-    const next: number[] = [];
-    for (const entry of work) {
-      if (explored.has(entry)) continue;
-      explored.add(entry);
-      for (const target of explore(image, decoder, entry, entries).calls) {
-        if (!entries.has(target) && decoder.contains(target)) {
-          entries.add(target);
-          next.push(target);
+  const covered = new CodeCoverage(image.codeRanges);
+  const grow = (roots: readonly number[]): void => {
+    let work = roots;
+    while (work.length > 0) {
+      const next: number[] = [];
+      for (const entry of work) {
+        if (explored.has(entry)) continue;
+        explored.add(entry);
+        const ex = explore(image, decoder, entry, entries);
+        for (const ins of ex.instructions.values()) {
+          covered.mark(ins.ip, ins.length);
+          for (const a of codeAddressOperands(ins)) candidates.push(a);
+        }
+        for (const target of ex.calls) {
+          if (!entries.has(target) && decoder.contains(target)) {
+            entries.add(target);
+            next.push(target);
+          }
         }
       }
+      work = next;
     }
-    work = next;
+  };
+  // Addresses of code taken as values (`mov $main, %rdi` in a non-PIE _start,
+  // `lea f(%rip)`), and pointers found in data: weaker evidence, see above.
+  const candidates: number[] = [...pointerRoots];
+  grow([...entries]);
+  while (candidates.length > 0) {
+    const batch = [...new Set(candidates.splice(0))].sort((a, b) => a - b);
+    for (const candidate of batch) {
+      if (entries.has(candidate) || !decoder.contains(candidate) || covered.has(candidate))
+        continue;
+      entries.add(candidate);
+      grow([candidate]);
+    }
   }
 
   // Phase 2: blocks per function, knowing every entry (tail calls stop there).
@@ -242,4 +271,46 @@ function formBlocks(ex: Exploration): Map<number, DiscoveredBlock> {
     blocks.set(start, { start, instructions, end: address, undecodable, jumpTable });
   }
   return blocks;
+}
+
+/** Code addresses an instruction uses as a value: mov/push of an immediate, lea of an absolute address. */
+function codeAddressOperands(ins: DecodedInstruction): number[] {
+  const out: number[] = [];
+  if (ins.mnemonic === Mnemonic.Mov || ins.mnemonic === Mnemonic.Push) {
+    for (const op of ins.operands) if (op.kind === "imm") out.push(Number(op.value));
+  } else if (
+    ins.mnemonic === Mnemonic.Lea &&
+    ins.memory !== undefined &&
+    ins.memory.base === Register.None &&
+    ins.memory.index === Register.None
+  ) {
+    out.push(Number(ins.memory.displacement));
+  }
+  return out;
+}
+
+/** Which code bytes discovery has already decoded as instructions (one flag byte per code byte). */
+class CodeCoverage {
+  private readonly ranges: { readonly address: number; readonly bits: Uint8Array }[];
+
+  constructor(ranges: readonly { readonly address: number; readonly bytes: Uint8Array }[]) {
+    this.ranges = ranges.map((r) => ({ address: r.address, bits: new Uint8Array(r.bytes.length) }));
+  }
+
+  mark(address: number, length: number): void {
+    const r = this.find(address);
+    if (r)
+      r.bits.fill(1, address - r.address, Math.min(r.bits.length, address - r.address + length));
+  }
+
+  has(address: number): boolean {
+    const r = this.find(address);
+    return r !== undefined && r.bits[address - r.address] === 1;
+  }
+
+  private find(
+    address: number,
+  ): { readonly address: number; readonly bits: Uint8Array } | undefined {
+    return this.ranges.find((r) => address >= r.address && address < r.address + r.bits.length);
+  }
 }

@@ -91,12 +91,25 @@ function discoveryRoots(image: GuestImage): number[] {
   return roots;
 }
 
+/** Code addresses stored in data words (e.g. busybox's applet_main table), rebased. */
+function pointerRoots(image: GuestImage): number[] {
+  try {
+    return image.elf
+      .codePointers()
+      .filter((p) => p.source === "data")
+      .map((p) => Number(p.target) + image.base);
+  } catch (err) {
+    if (err instanceof MegaliftError) return [];
+    throw err;
+  }
+}
+
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {
   const started = performance.now();
   const image = createGuestImage(name, parseNamed(name, bytes));
   const decoder = new CodeDecoder(image.codeRanges);
   try {
-    const discovery = discover(image, decoder, discoveryRoots(image));
+    const discovery = discover(image, decoder, discoveryRoots(image), pointerRoots(image));
     const module = new binaryen.Module();
     try {
       module.setFeatures(
