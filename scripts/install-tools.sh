@@ -12,6 +12,7 @@ declare -A TOOLS=(
   [file]=file          # ground truth: which files are ELF
   [b3sum]=b3sum        # ground truth: BLAKE3 hashes
   [readelf]=binutils
+  [busybox]=busybox-static           # a real stripped static binary for the lift tests
   # end-to-end tests of the registry proxy: real upstream, real clients
   [docker-registry]=docker-registry  # CNCF distribution 2.8, the upstream
   [htpasswd]=apache2-utils           # bcrypt htpasswd for distribution's Basic auth
