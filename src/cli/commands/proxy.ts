@@ -74,9 +74,6 @@ export const proxyCommand: CliCommand = {
       );
     }
     const proxy = await startProxy(config);
-    process.stdout.write(
-      JSON.stringify({ level: "info", msg: "listening", url: proxy.url }) + "\n",
-    );
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {
         process.off("SIGTERM", stop);
@@ -86,8 +83,14 @@ export const proxyCommand: CliCommand = {
         );
         proxy.close().then(resolve, resolve);
       };
+      // Handlers first, then the announcement: a supervisor that reads the
+      // line and signals at once must find the graceful shutdown in place
+      // (without a handler, SIGTERM's default action kills the process).
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
+      process.stdout.write(
+        JSON.stringify({ level: "info", msg: "listening", url: proxy.url }) + "\n",
+      );
     });
     return 0;
   },
