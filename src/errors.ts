@@ -57,7 +57,11 @@ export type ErrorCode =
   /** A signature that does not verify: bad signature, other key, malformed bundle. */
   | "SIGNATURE_INVALID"
   /** Signed content (manifest, megabinary, mapping) that differs from what was signed. */
-  | "SIGNED_CONTENT_MISMATCH";
+  | "SIGNED_CONTENT_MISMATCH"
+  /** A wasm module that is malformed or does not validate. */
+  | "WASM_INVALID"
+  /** Linking lifted modules into the megabinary failed (wasm-merge). */
+  | "LINK_FAILED";
 
 export class MegaliftError extends Error {
   override readonly name = "MegaliftError";

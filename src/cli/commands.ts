@@ -6,9 +6,11 @@ import { verifyCommand } from "./commands/verify.js";
 import { generateKeyPairCommand } from "./commands/generate-key-pair.js";
 import { liftCommand } from "./commands/lift.js";
 import { execCommand } from "./commands/exec.js";
+import { transformCommand } from "./commands/transform.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   scanCommand,
+  transformCommand,
   proxyCommand,
   verifyCommand,
   generateKeyPairCommand,

@@ -11,7 +11,7 @@ const HELP = `Usage: megalift generate-key-pair [--output-prefix PREFIX]
 
 Writes a new ECDSA P-256 signing key pair: PREFIX.key (the private key,
 PKCS#8 PEM, readable only by you) and PREFIX.pub (the public key, SPKI PEM).
-The transform (\`megalift transform --key PREFIX.key\`, not built yet) signs with it; check with
+\`megalift transform SOURCE DEST --key PREFIX.key\` signs with it; check with
 \`megalift verify SOURCE --key PREFIX.pub\` (or \`cosign verify --key PREFIX.pub
 --insecure-ignore-tlog\`). Set MEGALIFT_KEY_PASSWORD to encrypt the private key.
 Existing files are never overwritten.

@@ -1,0 +1,312 @@
+// The toolchain workflow end to end (ARCHITECTURE.md "The one-paragraph
+// picture"): source image → rootfs view → scan → lift (worker threads, lift
+// cache) → link → compile → mapping → output image (+ wasm variant, index) →
+// OCI layout → signatures. Each stage is its own module; this file only
+// composes them and reports progress and a summary. The CLI (`megalift
+// transform`) and the proxy's transform-on-pull call it.
+import { join } from "node:path";
+import { isMegaliftError, MegaliftError } from "../errors.js";
+import { compileMegabinary } from "../compile/compile.js";
+import { lifterFingerprint } from "../lift/lift-cache.js";
+import { createLiftPool } from "../lift/lift-pool.js";
+import { METADATA_SECTION, type LiftMetadata } from "../lift/abi.js";
+import { linkMegabinary, programExport, type LinkInput } from "../merge/link.js";
+import { buildMapping, serializeMapping, type ContentHash } from "../merge/mapping.js";
+import { selectExecutables, settleScripts, type OmittedFile } from "../merge/select.js";
+import { customSectionName, readSections } from "../merge/wasm-sections.js";
+import { appendMegabinaryLayer, transformedIndex, wasmPlatformImage } from "../oci/mutate.js";
+import { writeLayout } from "../oci/layout.js";
+import { parseSourceReference } from "../oci/reference.js";
+import { ContentStore } from "../oci/rootfs/content-store.js";
+import { buildRootfs } from "../oci/rootfs/flatten.js";
+import { openSource } from "../oci/sources.js";
+import { scanRootfs } from "../scan/scan.js";
+import type { SigningSetup } from "../sign/signer.js";
+import { signTransformedImage } from "../sign/publish.js";
+import { TOOL_VERSION } from "../version.js";
+
+export type Stage = "flatten" | "scan" | "lift" | "link" | "compile" | "write" | "sign";
+
+export interface TransformProgress {
+  readonly stage: Stage;
+  readonly done?: number;
+  readonly total?: number;
+  /** What is being worked on: a layer digest, a path. */
+  readonly detail?: string;
+}
+
+export interface TransformOptions {
+  readonly source: string;
+  /** oci:DIR:TAG */
+  readonly destination: string;
+  readonly signing?: SigningSetup;
+  /** Where flattened contents and lifts are kept (default $MEGALIFT_CACHE_DIR or ~/.cache/megalift). */
+  readonly cacheDir?: string;
+  readonly workers?: number;
+  /** Lift optimisation level (src/lift/abi.ts DEFAULT_OPTIMIZE). */
+  readonly liftOptimize?: number;
+  /** Whole-megabinary binaryen level (src/compile/compile.ts). */
+  readonly compileOptimize?: number;
+  readonly onProgress?: (p: TransformProgress) => void;
+}
+
+export interface LiftedSummary {
+  readonly hash: string;
+  readonly path: string;
+  readonly fromCache: boolean;
+  readonly bytes: number;
+  /** Instructions without semantics (they trap if reached), when lifted now. */
+  readonly unsupported?: number;
+  readonly liftMilliseconds?: number;
+}
+
+export interface TransformSummary {
+  readonly source: string;
+  readonly sourceDigest: string;
+  readonly destination: string;
+  readonly indexDigest: string;
+  readonly manifestDigest: string;
+  readonly toolchainVersion: string;
+  readonly executables: { readonly elf: number; readonly scripts: number };
+  readonly lifted: readonly LiftedSummary[];
+  readonly scripts: number;
+  readonly omitted: readonly OmittedFile[];
+  readonly megabinaryBytes: number;
+  readonly mappingBytes: number;
+  readonly signed: boolean;
+  readonly milliseconds: Readonly<Record<Stage | "total", number>>;
+}
+
+/** The toolchain version recorded in outputs: package version + lifter fingerprint. */
+export function toolchainVersion(): string {
+  return `${TOOL_VERSION}+lift.${lifterFingerprint()}`;
+}
+
+function liftMetadata(wasm: Uint8Array): LiftMetadata {
+  for (const section of readSections(wasm)) {
+    if (customSectionName(section) === METADATA_SECTION) {
+      const nameLength = section.body[0] as number; // "megalift.lift" < 128 bytes: one LEB byte
+      return JSON.parse(
+        new TextDecoder().decode(section.body.subarray(1 + nameLength)),
+      ) as LiftMetadata;
+    }
+  }
+  throw new MegaliftError("WASM_INVALID", `lifted module has no ${METADATA_SECTION} section`);
+}
+
+function parseDestination(text: string): { dir: string; tag: string } {
+  const ref = parseSourceReference(text);
+  if (ref.transport !== "oci") {
+    throw new MegaliftError(
+      "UNSUPPORTED",
+      `transform writes to an OCI layout (oci:DIR:TAG); ${ref.transport} destinations are not supported yet`,
+    );
+  }
+  if (ref.digest !== undefined) {
+    throw new MegaliftError("USAGE", `destination ${text}: name a tag, not a digest`);
+  }
+  return { dir: ref.dir, tag: ref.tag ?? "latest" };
+}
+
+export async function transformImage(options: TransformOptions): Promise<TransformSummary> {
+  const startedAll = performance.now();
+  const ms: Record<Stage | "total", number> = {
+    flatten: 0,
+    scan: 0,
+    lift: 0,
+    link: 0,
+    compile: 0,
+    write: 0,
+    sign: 0,
+    total: 0,
+  };
+  const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      ms[stage] += performance.now() - started;
+    }
+  };
+  const progress = (p: TransformProgress): void => options.onProgress?.(p);
+  const destination = parseDestination(options.destination);
+  const version = toolchainVersion();
+  const source = await openSource(options.source);
+  try {
+    const image = await source.image();
+    const layers = await image.layers();
+    const store = options.cacheDir
+      ? ContentStore.at(join(options.cacheDir, "content"))
+      : ContentStore.default();
+    const view = await timed("flatten", () =>
+      buildRootfs(layers, {
+        store,
+        onProgress: (p) =>
+          progress({
+            stage: "flatten",
+            done: p.layer,
+            total: layers.length,
+            detail: p.digest.toString(),
+          }),
+      }),
+    );
+    const scan = await timed("scan", () =>
+      scanRootfs(view, {
+        onProgress: (done, total, path) => progress({ stage: "scan", done, total, detail: path }),
+      }),
+    );
+    const selected = selectExecutables(scan);
+    const omitted: OmittedFile[] = [...selected.omitted];
+    const lifted: LiftedSummary[] = [];
+    const linkInputs: LinkInput[] = [];
+    await timed("lift", async () => {
+      const pool = createLiftPool({
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        ...(options.liftOptimize !== undefined ? { optimize: options.liftOptimize } : {}),
+        ...(options.cacheDir !== undefined ? { cacheDir: join(options.cacheDir, "lift") } : {}),
+      });
+      let done = 0;
+      try {
+        await Promise.all(
+          selected.lift.map(async (elf) => {
+            const path = elf.paths[0] as string;
+            try {
+              const entry = view.lstat(path);
+              if (entry === undefined) throw new Error(`${path} vanished from the view`);
+              // The file's hash names it in lifts: the same content lifted from any
+              // path or image gives the same module (determinism across images).
+              const lift = await pool.lift(elf.hash, await view.readFile(entry));
+              linkInputs.push({
+                hash: elf.hash,
+                wasm: lift.wasm,
+                metadata: liftMetadata(lift.wasm),
+              });
+              let unsupported: number | undefined;
+              if (lift.report !== undefined) {
+                unsupported = 0;
+                for (const n of lift.report.unsupported.values()) unsupported += n;
+              }
+              lifted.push({
+                hash: elf.hash,
+                path,
+                fromCache: lift.fromCache,
+                bytes: lift.wasm.length,
+                ...(unsupported !== undefined ? { unsupported } : {}),
+                ...(lift.report !== undefined
+                  ? { liftMilliseconds: Math.round(lift.report.liftMilliseconds) }
+                  : {}),
+              });
+            } catch (err) {
+              // Bad input (a malformed ELF) is an omission with its reason; anything
+              // else is a lifter bug and stops the transform rather than hide it.
+              if (!isMegaliftError(err)) throw err;
+              omitted.push({
+                hash: elf.hash,
+                paths: elf.paths,
+                reason: `lift failed: ${err.message}`,
+              });
+            } finally {
+              progress({ stage: "lift", done: ++done, total: selected.lift.length, detail: path });
+            }
+          }),
+        );
+      } finally {
+        await pool.close();
+      }
+    });
+    const runnable = new Set(linkInputs.map((l) => l.hash));
+    const settled = settleScripts(
+      view,
+      selected.scripts,
+      runnable,
+      new Map(omitted.map((o) => [o.hash, o.reason])),
+    );
+    omitted.push(...settled.omitted);
+
+    progress({ stage: "link", done: 0, total: linkInputs.length });
+    const linked = await timed("link", () => linkMegabinary(linkInputs));
+    progress({ stage: "compile" });
+    const compiled = await timed("compile", () =>
+      compileMegabinary(linked.megabinary, { optimize: options.compileOptimize ?? 0 }),
+    );
+    const megabinary = compiled.megabinary;
+
+    const pathsOf = new Map(selected.lift.map((e) => [e.hash, e.paths]));
+    const mapping = buildMapping({
+      toolchainVersion: version,
+      executables: [
+        ...linked.programs.map((p) => ({
+          hash: p.hash as ContentHash,
+          kind: "elf" as const,
+          export: programExport(p.hash),
+          paths: pathsOf.get(p.hash) ?? [],
+        })),
+        ...settled.scripts.map(({ script, interpreter }) => ({
+          hash: script.hash,
+          kind: "script" as const,
+          interpreter,
+          paths: script.paths,
+        })),
+      ],
+      omitted,
+    });
+    const mappingBytes = serializeMapping(mapping);
+
+    progress({ stage: "write", detail: options.destination });
+    const written = await timed("write", async () => {
+      const megabinaryOptions = {
+        megabinary,
+        mapping: mappingBytes,
+        toolchainVersion: version,
+        sourceName: source.display,
+      };
+      const augmented = await appendMegabinaryLayer(image, megabinaryOptions);
+      const wasm = await wasmPlatformImage(image, megabinaryOptions);
+      const index = await transformedIndex(augmented, wasm);
+      await writeLayout(destination.dir, destination.tag, { kind: "index", index });
+      return { augmented, index };
+    });
+    if (options.signing !== undefined) {
+      const signing = options.signing;
+      progress({ stage: "sign" });
+      await timed("sign", () =>
+        signTransformedImage({
+          dir: destination.dir,
+          image: written.augmented,
+          megabinary,
+          mapping: mappingBytes,
+          setup: signing,
+          reference: options.destination,
+          toolchainVersion: version,
+          source: { name: source.display, digest: image.digest.toString() },
+        }),
+      );
+    }
+    ms.total = performance.now() - startedAll;
+    const byHash = (a: { hash: string }, b: { hash: string }): number =>
+      a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0;
+    return {
+      source: source.display,
+      sourceDigest: image.digest.toString(),
+      destination: options.destination,
+      indexDigest: written.index.digest.toString(),
+      manifestDigest: written.augmented.digest.toString(),
+      toolchainVersion: version,
+      executables: {
+        elf: scan.totals.elfExecutables + scan.totals.sharedLibraries + scan.totals.otherElf,
+        scripts: scan.totals.scripts,
+      },
+      lifted: lifted.sort(byHash),
+      scripts: settled.scripts.length,
+      omitted: mapping.omitted,
+      megabinaryBytes: megabinary.length,
+      mappingBytes: mappingBytes.length,
+      signed: options.signing !== undefined,
+      milliseconds: Object.fromEntries(
+        Object.entries(ms).map(([k, v]) => [k, Math.round(v)]),
+      ) as Record<Stage | "total", number>,
+    };
+  } finally {
+    await source.close();
+  }
+}
