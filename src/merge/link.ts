@@ -5,7 +5,8 @@
 // which is what the cache exists to avoid (figures in the issue-6 note).
 //
 // Before merging, each module is relabelled: its `run` export becomes
-// `elf_<hash hex>` (the entry the mapping names) and its memory import is
+// `elf_<hash hex>` (the entry the mapping names), other exports get the hash
+// as a suffix, and its memory import is
 // taken from a small link module, which imports `env.memory` once and
 // re-exports it — so the merged module has exactly one memory, as Node 20
 // (no multi-memory) needs. Each program keeps its own dispatcher for guest
@@ -66,6 +67,16 @@ export interface LinkResult {
 /** The megabinary export that enters the program with this file hash. */
 export function programExport(hash: string): string {
   return `elf_${hash.replace(/^blake3:/, "")}`;
+}
+
+/**
+ * The megabinary's name for export `name` of the program with this hash:
+ * `run` is the program's entry (programExport); anything else the lifter
+ * exports for the runtime (e.g. the CPU-budget global) gets the hash as a
+ * suffix, so every program keeps its own.
+ */
+export function programSymbol(hash: string, name: string): string {
+  return name === "run" ? programExport(hash) : `${name}_${hash.replace(/^blake3:/, "")}`;
 }
 
 /** The link module: imports env.memory with the guest limits and exports it. */
@@ -145,7 +156,7 @@ export async function linkMegabinary(inputs: readonly LinkInput[]): Promise<Link
       args.push(join(dir, "link.wasm"), LINK_MODULE);
       for (const [i, p] of sorted.entries()) {
         const relabelled = relabelModule(p.wasm, {
-          exportName: (e) => (e.name === "run" ? programExport(p.hash) : undefined),
+          exportName: (e) => programSymbol(p.hash, e.name),
           importModule: (imp) =>
             imp.module === "env" && imp.name === "memory" ? LINK_MODULE : imp.module,
         });

@@ -7,7 +7,12 @@ import binaryen from "binaryen";
 import { describe, expect, it } from "vitest";
 import { METADATA_SECTION, type LiftMetadata } from "../../src/lift/abi.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "../../src/lift/guest-layout.js";
-import { linkMegabinary, programExport, readProgramsSection } from "../../src/merge/link.js";
+import {
+  linkMegabinary,
+  programExport,
+  programSymbol,
+  readProgramsSection,
+} from "../../src/merge/link.js";
 import {
   appendCustomSection,
   readExports,
@@ -23,7 +28,9 @@ const HASH_B = `blake3:${"b".repeat(64)}`;
 function liftedLike(name: string, marker: number): Uint8Array {
   const m = new binaryen.Module();
   try {
-    m.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
+    m.setFeatures(
+      binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.MutableGlobals,
+    );
     m.setMemory(INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES, null, [], false, false, "memory");
     m.addMemoryImport("memory", "env", "memory");
     m.addFunctionImport("syscall", "kernel", "syscall", binaryen.none, binaryen.i32);
@@ -44,6 +51,8 @@ function liftedLike(name: string, marker: number): Uint8Array {
       ]),
     );
     m.addFunctionExport("run", "run");
+    m.addGlobal("budget", binaryen.i32, true, m.i32.const(0));
+    m.addGlobalExport("budget", "budget");
     const metadata: LiftMetadata = {
       binary: name,
       lifterVersion: "test",
@@ -123,6 +132,7 @@ describe("linkMegabinary", () => {
     expect(names).toContain(programExport(HASH_A));
     expect(names).toContain(programExport(HASH_B));
     expect(names).not.toContain("run");
+    expect(names).toContain(programSymbol(HASH_A, "budget"));
     expect(readProgramsSection(module).programs.map((p) => p.entry)).toEqual([0x401001, 0x401002]);
 
     const memory = new WebAssembly.Memory({
