@@ -2,28 +2,37 @@
 // the state block, file descriptors, root filesystem, brk/mmap regions and
 // exit status. Syscall groups (syscalls/*.ts) receive it; they return -errno
 // and never throw into guest code.
-import { closeSync, type Stats } from "node:fs";
 import { STATE_FS_BASE, stateGpr } from "../lift/guest-layout.js";
-import { RootFs } from "./root-fs.js";
 import { AddressSpace } from "./address-space.js";
+import { EMFILE } from "./errno.js";
+import { O_RDWR } from "./vfs/constants.js";
+import { hostRoot, mountProcessVfs, OpenFile, type FsBackend, type Vfs } from "./vfs/index.js";
+import { StdioNode } from "./vfs/stdio-node.js";
 
-export interface OpenFile {
-  /** Host file descriptor (0–2 are the host's stdio). */
-  readonly hostFd: number;
-  readonly path: string;
-  /** Byte offset for seekable files; null for streams (stdio). */
-  position: number | null;
-  readonly append: boolean;
-  readonly directory: boolean;
-  /** getdents64 cursor: entries already returned. */
-  dirCursor: number;
-  closeOnExec: boolean;
-  /** Keep the host fd open on close (shared stdio). */
-  readonly shared: boolean;
+/** RLIMIT_NOFILE's usual soft limit: open(2) beyond it is EMFILE. */
+export const MAX_OPEN_FILES = 1024;
+
+/** One slot of the fd table: an open file description and the per-descriptor FD_CLOEXEC. */
+export class FileDescriptor {
+  constructor(
+    readonly file: OpenFile,
+    public closeOnExec: boolean,
+  ) {}
+
+  /**
+   * The host fd behind the file, or -1 when it has none (image and device
+   * files). Only mmap's file mappings (mm.ts) still read host fds directly.
+   */
+  get hostFd(): number {
+    return this.file.node.hostFd ?? -1;
+  }
 }
 
 export interface KernelOptions {
-  readonly root: string;
+  /** Host directory served as the guest root when `vfs` is absent (`exec --root DIR`). */
+  readonly root?: string;
+  /** The guest's root filesystem (e.g. vfs/imageRoot over an image); /dev is mounted over it. */
+  readonly vfs?: FsBackend;
   readonly argv: readonly string[];
   readonly env: readonly string[];
   /** Report each unimplemented syscall once on stderr. */
@@ -33,8 +42,10 @@ export interface KernelOptions {
 }
 
 export class Kernel {
-  readonly fs: RootFs;
-  readonly files = new Map<number, OpenFile>();
+  readonly vfs: Vfs;
+  /** The working directory, canonical (chdir(2), getcwd(2)). */
+  cwd = "/";
+  readonly files = new Map<number, FileDescriptor>();
   readonly space: AddressSpace;
   exitStatus: number | undefined;
   readonly pid = 1;
@@ -45,19 +56,16 @@ export class Kernel {
     readonly memory: WebAssembly.Memory,
     readonly options: KernelOptions,
   ) {
-    this.fs = new RootFs(options.root);
+    const root = options.vfs ?? (options.root === undefined ? undefined : hostRoot(options.root));
+    if (root === undefined)
+      throw new Error("Kernel: KernelOptions needs a root directory or a vfs");
+    this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node);
     this.space = new AddressSpace(memory);
-    for (const fd of [0, 1, 2]) {
-      this.files.set(fd, {
-        hostFd: fd,
-        path: ["/dev/stdin", "/dev/stdout", "/dev/stderr"][fd] as string,
-        position: null,
-        append: false,
-        directory: false,
-        dirCursor: 0,
-        closeOnExec: false,
-        shared: true,
-      });
+    const sinks = [undefined, options.stdout, options.stderr];
+    for (const fd of [0, 1, 2] as const) {
+      const node = new StdioNode(fd, sinks[fd]);
+      const path = ["/dev/stdin", "/dev/stdout", "/dev/stderr"][fd] as string;
+      this.files.set(fd, new FileDescriptor(new OpenFile(node, path, O_RDWR, false), false));
     }
   }
 
@@ -104,41 +112,27 @@ export class Kernel {
     return fd;
   }
 
-  closeAll(): void {
-    for (const f of this.files.values()) {
-      if (!f.shared) {
-        try {
-          closeSync(f.hostFd);
-        } catch {
-          // already gone
-        }
-      }
+  /** Puts a file in the lowest free slot at or above `from`: the new fd, or -EMFILE. */
+  installFile(file: OpenFile, closeOnExec: boolean, from = 0): number {
+    const fd = this.lowestFreeFd(from);
+    if (fd >= MAX_OPEN_FILES) {
+      file.release();
+      return -EMFILE;
     }
-    this.files.clear();
+    this.files.set(fd, new FileDescriptor(file, closeOnExec));
+    return fd;
   }
-}
 
-/** struct stat for x86-64 (asm/stat.h), 144 bytes. */
-export function writeStat(k: Kernel, address: number, st: Stats): void {
-  const v = k.view();
-  const u64 = (off: number, value: number | bigint): void =>
-    v.setBigUint64(address + off, BigInt.asUintN(64, BigInt(Math.trunc(Number(value)))), true);
-  k.bytes().fill(0, address, address + 144);
-  u64(0, st.dev);
-  u64(8, st.ino);
-  u64(16, st.nlink);
-  v.setUint32(address + 24, st.mode, true);
-  v.setUint32(address + 28, 0, true);
-  v.setUint32(address + 32, 0, true);
-  u64(40, st.rdev);
-  u64(48, st.size);
-  u64(56, st.blksize || 4096);
-  u64(64, st.blocks);
-  const time = (off: number, ms: number): void => {
-    u64(off, Math.floor(ms / 1000));
-    u64(off + 8, Math.floor((ms % 1000) * 1e6));
-  };
-  time(72, st.atimeMs);
-  time(88, st.mtimeMs);
-  time(104, st.ctimeMs);
+  /** close(2) of one descriptor; the description closes with its last descriptor. */
+  closeFd(fd: number): boolean {
+    const entry = this.files.get(fd);
+    if (entry === undefined) return false;
+    this.files.delete(fd);
+    entry.file.release();
+    return true;
+  }
+
+  closeAll(): void {
+    for (const fd of [...this.files.keys()]) this.closeFd(fd);
+  }
 }

@@ -1,0 +1,185 @@
+// The Vfs the syscalls use: one root backend with others mounted over
+// directories of it (/dev), guest paths resolved by resolve.ts, and the
+// checks open(2), mkdir(2), unlink(2), rmdir(2), rename(2), symlink(2),
+// readlink(2) and truncate(2) make before a backend acts, in the order Linux
+// makes them, so each backend only does the operation itself.
+import { EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR } from "../errno.js";
+import {
+  EBUSY,
+  EXDEV,
+  O_ACCMODE,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_TRUNC,
+  typeOfMode,
+} from "./constants.js";
+import { DirectoryNode } from "./directory-node.js";
+import { OpenFile } from "./open-file.js";
+import { resolvePath, type PathLookup, type Resolved } from "./resolve.js";
+import type { BaseDir, FsBackend, NodeType, Vfs, VfsStat } from "./types.js";
+
+export interface Mount {
+  /** Absolute canonical directory the backend's "/" appears at. */
+  readonly at: string;
+  readonly backend: FsBackend;
+}
+
+export class MountVfs implements Vfs, PathLookup {
+  private readonly mounts: readonly Mount[];
+
+  constructor(root: FsBackend, mounts: readonly Mount[] = []) {
+    // Longest mount point first, so the innermost mount serves a path.
+    this.mounts = [...mounts, { at: "/", backend: root }].sort((a, b) => b.at.length - a.at.length);
+  }
+
+  /** The backend serving a canonical path and the path inside it. */
+  private where(path: string): { backend: FsBackend; inner: string; mount: Mount } {
+    for (const mount of this.mounts) {
+      if (mount.at === "/") return { backend: mount.backend, inner: path, mount };
+      if (path === mount.at) return { backend: mount.backend, inner: "/", mount };
+      if (path.startsWith(`${mount.at}/`)) {
+        return { backend: mount.backend, inner: path.slice(mount.at.length), mount };
+      }
+    }
+    throw new Error("MountVfs: no root mount");
+  }
+
+  lstat(path: string): VfsStat | number {
+    const { backend, inner } = this.where(path);
+    return backend.lstat(inner);
+  }
+
+  readlink(path: string, base?: BaseDir): string | number {
+    const r = this.existing(path, false, base);
+    if (typeof r === "number") return r;
+    if (kindOf(r.stat) !== "symlink") return -EINVAL;
+    const { backend, inner } = this.where(r.path);
+    return backend.readlink(inner);
+  }
+
+  open(path: string, flags: number, mode: number, base?: BaseDir): OpenFile | number {
+    const exclusive = (flags & O_CREAT) !== 0 && (flags & O_EXCL) !== 0;
+    // O_EXCL never follows a final symlink: the link itself makes it exist.
+    const follow = (flags & O_NOFOLLOW) === 0 && !exclusive;
+    const r = resolvePath(this, path, { followFinal: follow, base });
+    if (typeof r === "number") return r;
+    const write = (flags & O_PATH) === 0 && (flags & O_ACCMODE) !== 0;
+    const { backend, inner } = this.where(r.path);
+    if (r.stat === undefined) {
+      if ((flags & O_CREAT) === 0) return -ENOENT;
+      if (path.endsWith("/")) return -EISDIR;
+      const node = backend.create(inner, mode & 0o7777);
+      return typeof node === "number" ? node : new OpenFile(node, r.path, flags, false);
+    }
+    if (exclusive) return -EEXIST;
+    const kind = kindOf(r.stat);
+    if (kind === "symlink") return -ELOOP;
+    if (kind === "directory") {
+      if (write || (flags & O_CREAT) !== 0) return -EISDIR;
+      return new OpenFile(new DirectoryNode(backend, inner), r.path, flags, true);
+    }
+    if ((flags & O_DIRECTORY) !== 0) return -ENOTDIR;
+    const node = backend.open(inner, { write, truncate: write && (flags & O_TRUNC) !== 0 });
+    return typeof node === "number" ? node : new OpenFile(node, r.path, flags, false);
+  }
+
+  stat(path: string, noFollow: boolean, base?: BaseDir): VfsStat | number {
+    const r = this.existing(path, !noFollow, base);
+    return typeof r === "number" ? r : r.stat;
+  }
+
+  directory(path: string, base?: BaseDir): string | number {
+    const r = this.existing(path, true, base);
+    if (typeof r === "number") return r;
+    return kindOf(r.stat) === "directory" ? r.path : -ENOTDIR;
+  }
+
+  mkdir(path: string, mode: number, base?: BaseDir): number {
+    // mkdir(2) accepts "name/": the slash only says it is to be a directory.
+    const r = resolvePath(this, stripSlashes(path), { followFinal: false, base });
+    if (typeof r === "number") return r;
+    if (r.stat !== undefined) return -EEXIST;
+    const { backend, inner } = this.where(r.path);
+    return backend.mkdir(inner, mode & 0o7777);
+  }
+
+  unlink(path: string, base?: BaseDir): number {
+    const r = this.existing(path, false, base);
+    if (typeof r === "number") return r;
+    if (kindOf(r.stat) === "directory") return -EISDIR;
+    const { backend, inner } = this.where(r.path);
+    return backend.unlink(inner);
+  }
+
+  rmdir(path: string, base?: BaseDir): number {
+    const last = stripSlashes(path).split("/").pop();
+    if (last === ".") return -EINVAL;
+    const r = this.existing(stripSlashes(path), false, base);
+    if (typeof r === "number") return r;
+    if (kindOf(r.stat) !== "directory") return -ENOTDIR;
+    const { backend, inner } = this.where(r.path);
+    if (inner === "/") return -EBUSY;
+    return backend.rmdir(inner);
+  }
+
+  rename(from: string, to: string, fromBase?: BaseDir, toBase?: BaseDir): number {
+    const source = this.existing(stripSlashes(from), false, fromBase);
+    if (typeof source === "number") return source;
+    const target = resolvePath(this, stripSlashes(to), { followFinal: false, base: toBase });
+    if (typeof target === "number") return target;
+    const a = this.where(source.path);
+    const b = this.where(target.path);
+    if (a.mount !== b.mount) return -EXDEV;
+    if (a.inner === "/" || b.inner === "/") return -EBUSY;
+    if (source.path === target.path) return 0;
+    const sourceIsDir = kindOf(source.stat) === "directory";
+    if (sourceIsDir && target.path.startsWith(`${source.path}/`)) return -EINVAL;
+    if (target.stat !== undefined) {
+      const targetIsDir = kindOf(target.stat) === "directory";
+      if (sourceIsDir && !targetIsDir) return -ENOTDIR;
+      if (!sourceIsDir && targetIsDir) return -EISDIR;
+    }
+    return a.backend.rename(a.inner, b.inner);
+  }
+
+  symlink(target: string, path: string, base?: BaseDir): number {
+    if (target === "") return -ENOENT;
+    const r = resolvePath(this, path, { followFinal: false, base });
+    if (typeof r === "number") return r;
+    if (r.stat !== undefined) return -EEXIST;
+    const { backend, inner } = this.where(r.path);
+    return backend.symlink(target, inner);
+  }
+
+  truncate(path: string, size: number, base?: BaseDir): number {
+    if (size < 0) return -EINVAL;
+    const r = this.existing(path, true, base);
+    if (typeof r === "number") return r;
+    if (kindOf(r.stat) === "directory") return -EISDIR;
+    const { backend, inner } = this.where(r.path);
+    return backend.truncate(inner, size);
+  }
+
+  private existing(
+    path: string,
+    followFinal: boolean,
+    base: BaseDir | undefined,
+  ): (Resolved & { stat: VfsStat }) | number {
+    const r = resolvePath(this, path, { followFinal, base });
+    if (typeof r === "number") return r;
+    if (r.stat === undefined) return -ENOENT;
+    return { path: r.path, stat: r.stat };
+  }
+}
+
+function kindOf(stat: VfsStat): NodeType {
+  return typeOfMode(stat.mode);
+}
+
+function stripSlashes(path: string): string {
+  const stripped = path.replace(/\/+$/, "");
+  return stripped === "" && path !== "" ? "/" : stripped;
+}
