@@ -4,7 +4,7 @@
 // default optimisation level.
 
 /** Part of every lift-cache key: bump when lifted output changes meaning. */
-export const LIFTER_VERSION = "0.1.0-slice1";
+export const LIFTER_VERSION = "0.1.0-slice1+x87-80bit+budget";
 
 /** 0: no optimisation; 1: light passes (default); 2, 3: binaryen -O2, -O3. */
 export const DEFAULT_OPTIMIZE = 1;
@@ -14,6 +14,14 @@ export const RESULT_RETURNED = 0;
 export const RESULT_DISPATCH = 1;
 export const RESULT_HALT = 2;
 export const RESULT_NO_CODE = 3;
+/** The CPU budget ran out at a loop back-edge or dispatch; state.rip says where to go on. */
+export const RESULT_YIELD = 4;
+
+/**
+ * Loop back-edges (and dispatches) between two yields to the host. Measured:
+ * see the comment in vkernel/run.ts where the budget is reset.
+ */
+export const DEFAULT_CPU_BUDGET = 1 << 20;
 
 /** Custom section holding LiftMetadata as JSON. */
 export const METADATA_SECTION = "megalift.lift";

@@ -1,7 +1,8 @@
 // The one CPU model the lifted code reports (ARCHITECTURE.md "Lifting" 4):
-// x86-64-v2 — SSE2, SSE3, SSSE3, SSE4.1, (SSE4.2: see LEAF1_ECX), POPCNT, CMPXCHG16B,
-// LAHF/SAHF — and no AVX, no XSAVE/OSXSAVE, no BMI, so libc ifuncs pick SSE2
-// and SSSE3 variants. Values follow the SDM Vol. 2A "CPUID" tables.
+// x86-64-v2 — SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CMPXCHG16B,
+// LAHF/SAHF — and no AVX, no XSAVE/OSXSAVE, no BMI, no RTM, no shadow
+// stacks, so libc ifuncs pick their SSE2, SSSE3 and SSE4.2 variants. Values
+// follow the SDM Vol. 2A "CPUID" tables.
 
 export interface CpuidResult {
   readonly eax: number;
@@ -16,11 +17,11 @@ const bits = (...positions: number[]): number =>
 /** Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2. */
 const LEAF1_EDX = bits(0, 4, 8, 15, 19, 23, 24, 25, 26);
 /**
- * Leaf 1 ECX: SSE3 SSSE3 CX16 SSE4.1 POPCNT. SSE4.2 (bit 20) is withheld
- * until pcmpistri/pcmpestri are lifted: glibc would pick its *_sse42 string
- * functions, which are built on them. This is the one deviation from v2.
+ * Leaf 1 ECX: SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT. With SSE4.2 glibc picks
+ * its *_sse42 string functions (pcmpistri, semantics/sse42-string.ts) and
+ * crc32 is available (semantics/crc32.ts).
  */
-const LEAF1_ECX = bits(0, 9, 13, 19, 23);
+const LEAF1_ECX = bits(0, 9, 13, 19, 20, 23);
 
 /** (leaf, subleaf) → registers; subleaf -1 means "any". */
 export const CPUID_TABLE: readonly { leaf: number; subleaf: number; result: CpuidResult }[] = [

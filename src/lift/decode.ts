@@ -3,7 +3,8 @@
 // one Instruction are reused for every decode and everything the lifter needs
 // is copied out: operands, the memory operand (RIP-relative already resolved),
 // the flags the instruction reads and writes (iced's rflags info, Intel SDM
-// Vol. 1 §3.4.3 "EFLAGS Register"), and the registers it uses (implicit too).
+// Vol. 1 §3.4.3 "EFLAGS Register"), the registers it uses (implicit too),
+// and a CPUID feature it needs that the CPU model lacks (cpu-features.ts).
 import {
   Code,
   Decoder,
@@ -17,6 +18,7 @@ import {
   OpKind,
   Register,
 } from "iced-x86";
+import { missingFeature } from "./cpu-features.js";
 
 export type DecodedOperand =
   | { readonly kind: "reg"; readonly reg: Register }
@@ -59,6 +61,8 @@ export interface DecodedInstruction {
   readonly xmmMask: number;
   /** iced's text form, for reports and trap messages. */
   readonly text: string;
+  /** A CPUID feature the instruction needs and the CPU model lacks (e.g. "AVX2"). */
+  readonly requires?: string;
 }
 
 /** One executable range of the guest image: its bytes and load address. */
@@ -98,6 +102,20 @@ function immediateSize(kind: OpKind): number {
   }
 }
 
+/** iced's text form of the one instruction in `bytes` at `ip`. */
+function formatInstruction(bytes: Uint8Array, ip: number): string {
+  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+  const instruction = new Instruction();
+  try {
+    decoder.ip = BigInt(ip);
+    decoder.decodeOut(instruction);
+    return instruction.toString();
+  } finally {
+    instruction.free();
+    decoder.free();
+  }
+}
+
 /**
  * Decodes instructions at arbitrary addresses of a set of code ranges.
  * Call dispose() when done: it frees iced's wasm-side objects.
@@ -131,8 +149,10 @@ export class CodeDecoder {
       found.decoder.ip = BigInt(address);
       found.decoder.position = offset;
       found.decoder.decodeOut(this.instruction);
-      const fits = offset + this.instruction.length <= found.range.bytes.length;
-      if (!this.instruction.isInvalid && fits) result = this.extract(this.instruction);
+      const end = offset + this.instruction.length;
+      const fits = end <= found.range.bytes.length;
+      if (!this.instruction.isInvalid && fits)
+        result = this.extract(this.instruction, found.range.bytes.subarray(offset, end));
     }
     this.cache.set(address, result);
     return result;
@@ -150,7 +170,7 @@ export class CodeDecoder {
     );
   }
 
-  private extract(ins: Instruction): DecodedInstruction {
+  private extract(ins: Instruction, bytes: Uint8Array): DecodedInstruction {
     const operands: DecodedOperand[] = [];
     let memory: MemoryOperand | undefined;
     let target: number | undefined;
@@ -196,7 +216,12 @@ export class CodeDecoder {
       flagsUndefined: ins.rflagsUndefined,
       gprMask,
       xmmMask,
-      text: ins.toString(),
+      requires: missingFeature(ins.cpuidFeatures(), ins.mnemonic),
+      // Formatting costs a fifth of decoding and is needed only for trap
+      // messages, so it happens on demand from the instruction's own bytes.
+      get text(): string {
+        return formatInstruction(bytes, this.ip);
+      },
     };
   }
 

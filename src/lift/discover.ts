@@ -3,11 +3,15 @@
 // later FDE starts and init/fini arrays; every direct call target becomes a
 // function. A function's blocks are what its entry reaches through jumps,
 // conditional branches and recovered jump tables; a `jmp` to another
-// function's entry is a tail call. Calls end blocks so that the code after a
-// call can be re-entered from the dispatcher.
+// function's entry is a tail call, and falling into one (after a noreturn
+// call) ends the block, so no function carries a copy of its neighbour —
+// that halved the instructions lifted for static glibc. Calls end blocks so
+// that the code after a call can be re-entered from the dispatcher.
 import { FlowControl, Mnemonic, Register } from "iced-x86";
 import type { CodeDecoder, DecodedInstruction } from "./decode.js";
 import type { GuestImage } from "./guest-image.js";
+import { FunctionExtents } from "./function-extents.js";
+import { JumpPaths } from "./jump-path.js";
 import { recoverJumpTable } from "./jump-table.js";
 
 export interface DiscoveredBlock {
@@ -58,6 +62,8 @@ interface Exploration {
   readonly instructions: Map<number, DecodedInstruction>;
   readonly leaders: Set<number>;
   readonly calls: Set<number>;
+  /** Targets of direct unconditional jumps (tail calls among them). */
+  readonly jumpTargets: Set<number>;
   readonly jumpTables: Map<number, number[]>;
   readonly undecodable: Set<number>;
   readonly unresolved: Set<number>;
@@ -87,9 +93,11 @@ export function discover(
   }
   for (const a of extraRoots) addRoot(a);
 
+  const extents = new FunctionExtents(image);
   // Phase 1: grow the set of function entries until no call finds a new one.
   const explored = new Set<number>();
   const covered = new CodeCoverage(image.codeRanges);
+  const jumpTargets = new Set<number>();
   const grow = (roots: readonly number[]): void => {
     let work = roots;
     while (work.length > 0) {
@@ -97,11 +105,12 @@ export function discover(
       for (const entry of work) {
         if (explored.has(entry)) continue;
         explored.add(entry);
-        const ex = explore(image, decoder, entry, entries);
+        const ex = explore(image, decoder, entry, entries, extents);
         for (const ins of ex.instructions.values()) {
           covered.mark(ins.ip, ins.length);
           for (const a of codeAddressOperands(ins)) candidates.push(a);
         }
+        for (const t of ex.jumpTargets) jumpTargets.add(t);
         for (const target of ex.calls) {
           if (!entries.has(target) && decoder.contains(target)) {
             entries.add(target);
@@ -119,8 +128,10 @@ export function discover(
   while (candidates.length > 0) {
     const batch = [...new Set(candidates.splice(0))].sort((a, b) => a - b);
     for (const candidate of batch) {
-      if (entries.has(candidate) || !decoder.contains(candidate) || covered.has(candidate))
-        continue;
+      // Covered code is still a start when another function jumps to it
+      // (busybox tail-calls applet mains that its applet table also holds).
+      const inside = covered.has(candidate) && !jumpTargets.has(candidate);
+      if (entries.has(candidate) || !decoder.contains(candidate) || inside) continue;
       entries.add(candidate);
       grow([candidate]);
     }
@@ -131,7 +142,7 @@ export function discover(
   const undecodable = new Set<number>();
   const unresolved = new Set<number>();
   for (const entry of [...entries].sort((a, b) => a - b)) {
-    const ex = explore(image, decoder, entry, entries);
+    const ex = explore(image, decoder, entry, entries, extents);
     for (const a of ex.undecodable) undecodable.add(a);
     for (const a of ex.unresolved) unresolved.add(a);
     functions.set(entry, {
@@ -152,23 +163,35 @@ function explore(
   decoder: CodeDecoder,
   entry: number,
   functionEntries: ReadonlySet<number>,
+  extents: FunctionExtents,
 ): Exploration {
   const ex: Exploration = {
     instructions: new Map(),
     leaders: new Set([entry]),
     calls: new Set(),
+    jumpTargets: new Set(),
     jumpTables: new Map(),
     undecodable: new Set(),
     unresolved: new Set(),
   };
-  const byEnd = new Map<number, DecodedInstruction>();
+  const paths = new JumpPaths();
   const work = [entry];
   const pendingIndirect: DecodedInstruction[] = [];
+  let attemptedAt = -1;
+  let unboundedWaiting = false;
+  let takeUnbounded = false;
   const addLeader = (a: number): void => {
     if (!ex.leaders.has(a)) {
       ex.leaders.add(a);
       work.push(a);
     }
+  };
+  // Another function's entry reached by a branch or by falling through (a
+  // call to a noreturn function followed by padding, __memset_chk running
+  // into memset) continues in that function, not in a copy of its code.
+  const foreign = (a: number): boolean => a !== entry && functionEntries.has(a);
+  const addLocal = (a: number | undefined): void => {
+    if (a !== undefined && !foreign(a)) addLeader(a);
   };
   for (;;) {
     while (work.length > 0) {
@@ -181,35 +204,32 @@ function explore(
           break;
         }
         ex.instructions.set(address, ins);
-        byEnd.set(ins.ip + ins.length, ins);
+        paths.record(ins);
         const next = ins.ip + ins.length;
         if (!endsBlock(ins)) {
+          if (foreign(next)) break;
           address = next;
           continue;
         }
         if (isTrapInstruction(ins)) break;
         switch (ins.flow) {
           case FlowControl.ConditionalBranch:
-            if (ins.target !== undefined) addLeader(ins.target);
-            addLeader(next);
+            addLocal(ins.target);
+            addLocal(next);
             break;
           case FlowControl.UnconditionalBranch:
-            if (
-              ins.target !== undefined &&
-              !(functionEntries.has(ins.target) && ins.target !== entry)
-            ) {
-              addLeader(ins.target);
-            }
+            if (ins.target !== undefined) ex.jumpTargets.add(ins.target);
+            addLocal(ins.target);
             break;
           case FlowControl.IndirectBranch:
             pendingIndirect.push(ins);
             break;
           case FlowControl.Call:
             if (ins.target !== undefined) ex.calls.add(ins.target);
-            addLeader(next);
+            addLocal(next);
             break;
           case FlowControl.IndirectCall:
-            addLeader(next);
+            addLocal(next);
             break;
           default:
             break;
@@ -218,30 +238,37 @@ function explore(
       }
     }
     // Jump tables: resolved once the function's other code is known (the
-    // table base may be loaded in an earlier block).
-    let progressed = false;
-    for (const jump of pendingIndirect.splice(0)) {
-      const prefix: DecodedInstruction[] = [];
-      for (let at = byEnd.get(jump.ip); at !== undefined && prefix.length < 24;) {
-        prefix.unshift(at);
-        at = byEnd.get(at.ip);
-      }
-      const targets = recoverJumpTable(jump, {
+    // table base may be loaded in an earlier block). A jump whose path was
+    // not decoded yet (a table reached it first) is tried again after every
+    // round that decoded more code. Tables read without a bound are taken
+    // only when no bounded one is left to find: their extra entries could
+    // start code in the middle of a path another table's bound is on.
+    if (ex.instructions.size === attemptedAt) {
+      if (!unboundedWaiting || takeUnbounded) break;
+      takeUnbounded = true;
+    } else {
+      takeUnbounded = false;
+    }
+    attemptedAt = ex.instructions.size;
+    unboundedWaiting = false;
+    for (const jump of [...pendingIndirect]) {
+      const table = recoverJumpTable(jump, {
         image,
-        blockPrefix: prefix,
+        path: paths.pathTo(jump),
         functionInstructions: ex.instructions.values(),
         isCode: (a) => decoder.contains(a),
+        extent: extents.containing(jump.ip),
       });
-      if (targets === undefined) {
+      if (table === undefined || (!table.bounded && !takeUnbounded)) {
+        unboundedWaiting ||= table !== undefined;
         ex.unresolved.add(jump.ip);
         continue;
       }
       ex.unresolved.delete(jump.ip);
-      ex.jumpTables.set(jump.ip, targets);
-      for (const t of targets) addLeader(t);
-      progressed = true;
+      pendingIndirect.splice(pendingIndirect.indexOf(jump), 1);
+      ex.jumpTables.set(jump.ip, [...table.targets]);
+      for (const t of table.targets) addLeader(t);
     }
-    if (!progressed && work.length === 0) break;
   }
   return ex;
 }

@@ -23,11 +23,16 @@ export const stateFlag = (index: number): number => STATE_BASE + 0xa0 + index * 
 export const stateXmm = (index: number): number => STATE_BASE + 0x100 + index * 16;
 /** MXCSR (SDM Vol. 1 §10.2.3); default 0x1f80. */
 export const STATE_MXCSR = STATE_BASE + 0x200;
-/** x87: control word, status word, top-of-stack, 8 registers as f64. */
+/**
+ * x87 (SDM Vol. 1 §8.1), kept by the vkernel's soft-float: control word,
+ * status word (TOP in bits 11–13), the abridged tag byte (bit i set:
+ * physical register i is not empty; 0 = all empty, as after FNINIT) and the
+ * physical registers R0–R7 as 80-bit values (ST(i) is R((TOP + i) mod 8)).
+ */
 export const STATE_X87_CW = STATE_BASE + 0x204;
 export const STATE_X87_SW = STATE_BASE + 0x208;
-export const STATE_X87_TOP = STATE_BASE + 0x20c;
-export const stateX87 = (index: number): number => STATE_BASE + 0x210 + index * 8;
+export const STATE_X87_TAG = STATE_BASE + 0x20c;
+export const stateX87 = (index: number): number => STATE_BASE + 0x210 + index * 10;
 /** The trap record the lifted code fills before it stops: pc, kind, detail. */
 export const STATE_TRAP_PC = STATE_BASE + 0x280;
 export const STATE_TRAP_ID = STATE_BASE + 0x288;

@@ -1,212 +1,242 @@
-// Recovers the targets of compiler-generated jump tables (switch statements)
-// so an indirect `jmp` stays inside its function instead of going through the
-// dispatcher. Two gcc shapes are recognised:
-//   absolute:  jmp qword ptr [idx*8 + table]                (non-PIC)
-//   relative:  lea base,[rip+table]; movsxd r,[base+idx*4]; add r,base; jmp r  (PIC)
-// The bound comes from the `cmp idx, imm` + `ja`/`jae` guarding the jump when it
-// is found; otherwise entries are read while they point into code.
-import { Mnemonic, Register } from "iced-x86";
-import { gprIndex, type DecodedInstruction, type MemoryOperand } from "./decode.js";
+// Recovers the targets of compiler-generated jump tables (switch statements,
+// glibc's computed gotos) so an indirect `jmp` stays inside its function
+// instead of going through the dispatcher. The jump's target is evaluated
+// backwards (jump-table-eval.ts) and matched against three shapes:
+//   absolute:  [T + idx*8]                  (non-PIC tables; glibc's `&&label` tables)
+//   relative:  B + sext32([T + idx*4])      (gcc/clang PIC switch tables, usually B = T)
+//   code array: B + idx*stride              (glibc's memcpy-ssse3: no table in memory)
+// An index loaded as a byte from a second table (vfprintf's `jump_table`) is
+// bounded by the largest byte that table holds. Otherwise the bound is the
+// `cmp idx, imm` + `ja`/`jae` that guards the fall-through path to the jump;
+// entries are read until one does not point into code, so a missing or wrong
+// bound costs extra blocks, never a wrong translation.
+import { Mnemonic } from "iced-x86";
+import { gprIndex, type DecodedInstruction } from "./decode.js";
+import { FunctionBases, substitute } from "./jump-table-bases.js";
+import {
+  affineKey,
+  BackwardEvaluator,
+  splitIndexed,
+  tableAccess,
+  type TableAccess,
+  type Affine,
+  type Term,
+} from "./jump-table-eval.js";
 import { readGuest, type GuestImage } from "./guest-image.js";
 
 const MAX_ENTRIES = 1024;
 
 export interface JumpTableContext {
   readonly image: GuestImage;
-  /** The instructions that lead to the jump in the same block, oldest first. */
-  readonly blockPrefix: readonly DecodedInstruction[];
-  /** Every instruction decoded so far in the function (for the base `lea`). */
+  /** The instructions on the path to the jump, oldest first (jump-path.ts). */
+  readonly path: readonly DecodedInstruction[];
+  /** Every instruction decoded so far in the function (for a table base set up elsewhere). */
   readonly functionInstructions: Iterable<DecodedInstruction>;
   readonly isCode: (address: number) => boolean;
+  /**
+   * The code range of the function holding the jump (its .eh_frame FDE),
+   * when known: a table read without a bound stops at the first entry
+   * outside it, so it does not run on into a neighbour's table.
+   */
+  readonly extent?: { readonly start: number; readonly end: number };
 }
 
-/** The table's targets (deduplicated, in table order), or undefined when no pattern matches. */
+/** Inclusive range of index values. */
+interface IndexRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface RecoveredTable {
+  /** Deduplicated, in table order. */
+  readonly targets: readonly number[];
+  /** False when nothing bounded the index and entries were read while they looked like code. */
+  readonly bounded: boolean;
+}
+
+/** The table's targets, or undefined when no pattern matches. */
 export function recoverJumpTable(
   jump: DecodedInstruction,
   ctx: JumpTableContext,
-): number[] | undefined {
+): RecoveredTable | undefined {
   const op = jump.operands[0];
-  if (op === undefined) return undefined;
-  if (op.kind === "mem" && jump.memory !== undefined) {
-    return absoluteTable(ctx, jump.memory, ctx.blockPrefix);
-  }
-  if (op.kind !== "reg") return undefined;
-  // Walk back: add target, base  ←  movsxd target, [base + idx*4]
-  //        or: mov target, [table + idx*8]
-  const target = gprIndex(op.reg);
-  const prefix = ctx.blockPrefix;
-  for (let i = prefix.length - 1; i >= 1; i--) {
-    const add = prefix[i];
-    if (add === undefined) break;
-    if (add.mnemonic === Mnemonic.Mov && writesGpr(add, target) && add.memory !== undefined) {
-      return absoluteTable(ctx, add.memory, prefix.slice(0, i));
-    }
-    // The sum: `add target, other` or `lea target, [x + y]`.
-    let pair: [number, number] | undefined;
-    if (add.mnemonic === Mnemonic.Lea && writesGpr(add, target)) pair = leaPair(add);
-    else if (
-      add.mnemonic === Mnemonic.Add &&
-      writesGpr(add, target) &&
-      add.operands[1]?.kind === "reg"
-    ) {
-      pair = [target, gprIndex(add.operands[1].reg)];
-    }
-    if (pair === undefined) {
-      if (writesGpr(add, target)) return undefined;
-      continue;
-    }
-    const strided = codeArray(ctx, prefix.slice(0, i), pair[0], pair[1]);
-    if (strided !== undefined) return strided;
-    // One register of the pair is loaded by `movsxd r, [other + idx*4]`.
-    const load = prefix[i - 1];
-    const m = load?.memory;
-    if (load?.mnemonic !== Mnemonic.Movsxd || m === undefined || m.scale !== 4) return undefined;
-    const loaded = load.operands[0]?.kind === "reg" ? gprIndex(load.operands[0].reg) : -1;
-    const baseReg = loaded === pair[0] ? pair[1] : loaded === pair[1] ? pair[0] : -1;
-    if (baseReg < 0 || gprIndex(m.base) !== baseReg || m.index === Register.None) return undefined;
-    const tableAddress = findLeaBase(prefix.slice(0, i - 1), ctx.functionInstructions, baseReg);
-    if (tableAddress === undefined) return undefined;
-    const bound = findBound(prefix.slice(0, i - 1), gprIndex(m.index));
-    return readTable(ctx, tableAddress, 4, tableAddress, bound);
-  }
-  return undefined;
-}
-
-/**
- * glibc's memcpy-ssse3 shape: `lea base,[rip+T]; and idx,15; shl idx,6;
- * add idx,base; jmp idx` — no table in memory, the targets are T + k×stride.
- * The stride comes from shl (and `lea r,[x+x*2]`), the count from `and`
- * (16 when there is none, the widest these routines use).
- */
-function codeArray(
-  ctx: JumpTableContext,
-  prefix: readonly DecodedInstruction[],
-  indexReg: number,
-  baseReg: number,
-): number[] | undefined {
-  const base = findLeaBase(prefix, ctx.functionInstructions, baseReg);
-  if (base === undefined) return undefined;
-  let stride = 1;
-  let count = 16;
-  let reg = indexReg;
-  let sawShift = false;
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    const ins = prefix[i] as DecodedInstruction;
-    const [dst, src] = ins.operands;
-    if (dst?.kind !== "reg" || gprIndex(dst.reg) !== reg) continue;
-    if (ins.mnemonic === Mnemonic.Shl && src?.kind === "imm") {
-      stride *= 2 ** Number(src.value);
-      sawShift = true;
-    } else if (
-      ins.mnemonic === Mnemonic.Lea &&
-      ins.memory !== undefined &&
-      ins.memory.base === ins.memory.index
-    ) {
-      stride *= ins.memory.scale + 1;
-      reg = gprIndex(ins.memory.base);
-    } else if (ins.mnemonic === Mnemonic.And && src?.kind === "imm") {
-      count = Number(src.value & 0xffffn) + 1;
-      break;
-    } else {
-      break;
-    }
-  }
-  if (!sawShift || stride < 16 || count > 64) return undefined;
-  const targets: number[] = [];
-  for (let k = 0; k < count; k++)
-    if (ctx.isCode(base + k * stride)) targets.push(base + k * stride);
-  return targets.length > 0 ? targets : undefined;
-}
-
-/** 8-byte absolute entries at [disp + idx*8] or [base + idx*8] with base from a rip-relative lea (glibc's computed gotos). */
-function absoluteTable(
-  ctx: JumpTableContext,
-  m: MemoryOperand,
-  prefix: readonly DecodedInstruction[],
-): number[] | undefined {
-  if (m.index === Register.None || m.scale !== 8) return undefined;
-  let table = Number(m.displacement);
-  if (m.base !== Register.None) {
-    const base = findLeaBase(prefix, ctx.functionInstructions, gprIndex(m.base));
-    if (base === undefined) return undefined;
-    table += base;
-  }
-  return readTable(ctx, table, 8, 0, findBound(prefix, gprIndex(m.index)));
-}
-
-/** The two registers of `lea t, [a + b*1]`. */
-function leaPair(lea: DecodedInstruction): [number, number] | undefined {
-  const m = lea.memory;
-  if (m === undefined || m.scale !== 1 || m.displacement !== 0n || m.index === Register.None)
+  const evaluator = new BackwardEvaluator(ctx.path);
+  const at = ctx.path.length;
+  let target: Affine;
+  if (op?.kind === "mem" && jump.memory !== undefined) {
+    target = {
+      constant: 0,
+      terms: [
+        {
+          term: {
+            kind: "load",
+            size: 8,
+            signed: false,
+            address: evaluator.address(jump.memory, at),
+          },
+          factor: 1,
+        },
+      ],
+    };
+  } else if (op?.kind === "reg") {
+    target = evaluator.register(gprIndex(op.reg), at);
+  } else {
     return undefined;
-  return [gprIndex(m.base), gprIndex(m.index)];
+  }
+  const reader = new TableReader(ctx, evaluator, jump.ip);
+  const bases = new FunctionBases(() => ctx.functionInstructions);
+  let partial: TableTargets | undefined;
+  for (const choice of bases.choices(target, jump.ip)) {
+    const found = match(substitute(target, choice), reader);
+    if (found?.complete === true) return found;
+    partial ??= found;
+  }
+  return partial;
 }
 
-function writesGpr(ins: DecodedInstruction, reg: number): boolean {
-  const dst = ins.operands[0];
-  return dst?.kind === "reg" && gprIndex(dst.reg) === reg;
+interface TableTargets extends RecoveredTable {
+  /** False when an entry within the bound did not point into code (a doubtful base). */
+  readonly complete: boolean;
 }
 
-/** The rip-relative `lea reg, [table]`: the closest one in the block, else a unique one in the function. */
-function findLeaBase(
-  prefix: readonly DecodedInstruction[],
-  functionInstructions: Iterable<DecodedInstruction>,
-  reg: number,
-): number | undefined {
-  const isLea = (ins: DecodedInstruction): number | undefined => {
-    const dst = ins.operands[0];
-    const m = ins.memory;
-    if (ins.mnemonic !== Mnemonic.Lea || dst?.kind !== "reg" || gprIndex(dst.reg) !== reg)
-      return undefined;
-    if (m === undefined || m.base !== Register.None || m.index !== Register.None) return undefined;
-    return Number(m.displacement);
-  };
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    const ins = prefix[i];
-    if (ins === undefined) continue;
-    const found = isLea(ins);
-    if (found !== undefined) return found;
-    if (writesGpr(ins, reg)) return undefined;
+function match(target: Affine, reader: TableReader): TableTargets | undefined {
+  const only = splitIndexed(target);
+  if (only === undefined) return undefined;
+  const { term, factor, base } = only;
+  // absolute: one 8-byte load, nothing added.
+  if (term.kind === "load" && base === 0 && factor === 1 && term.size === 8) {
+    const table = tableAccess(term.address, 8);
+    return table === undefined ? undefined : reader.read(table, 8, 0);
   }
-  const candidates = new Set<number>();
-  for (const ins of functionInstructions) {
-    const found = isLea(ins);
-    if (found !== undefined) candidates.add(found);
+  // relative: B + sext32(load).
+  if (term.kind === "load" && factor === 1 && term.size === 4 && term.signed) {
+    const table = tableAccess(term.address, 4);
+    return table === undefined ? undefined : reader.read(table, 4, base);
   }
-  return candidates.size === 1 ? [...candidates][0] : undefined;
-}
-
-/** Number of entries from `cmp idx, imm` followed by `ja` (imm + 1) or `jae` (imm). */
-function findBound(prefix: readonly DecodedInstruction[], index: number): number | undefined {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    const ins = prefix[i];
-    if (ins === undefined) break;
-    if (ins.mnemonic !== Mnemonic.Cmp) continue;
-    const [a, b] = ins.operands;
-    if (a?.kind !== "reg" || gprIndex(a.reg) !== index || b?.kind !== "imm") return undefined;
-    return Number(b.value & 0xffffn) + 1;
-  }
+  // code array: B + idx*stride.
+  if (term.kind !== "load" && factor >= 16) return reader.codeArray(base, factor, term);
   return undefined;
 }
 
-function readTable(
-  ctx: JumpTableContext,
-  table: number,
-  entrySize: 4 | 8,
-  relativeTo: number,
-  bound: number | undefined,
-): number[] | undefined {
-  const targets: number[] = [];
-  const limit = Math.min(bound ?? MAX_ENTRIES, MAX_ENTRIES);
-  for (let i = 0; i < limit; i++) {
-    const raw = readGuest(ctx.image, table + i * entrySize, entrySize);
-    if (raw === undefined) break;
-    const target = entrySize === 8 ? Number(raw) : relativeTo + Number(raw);
-    if (!ctx.isCode(target)) {
-      if (bound !== undefined) return undefined;
-      break;
+class TableReader {
+  constructor(
+    private readonly ctx: JumpTableContext,
+    private readonly evaluator: BackwardEvaluator,
+    private readonly jumpAddress: number,
+  ) {}
+
+  /**
+   * Entries base + k*size for k in the index's range, or from the table's
+   * start while they point into code; relative to `relativeTo` (0: absolute).
+   */
+  read(table: TableAccess, size: 4 | 8, relativeTo: number): TableTargets | undefined {
+    const bounded = table.index === undefined ? undefined : this.range(table.index);
+    const first = bounded === undefined ? table.start : table.base + bounded.low * size;
+    const count = bounded === undefined ? MAX_ENTRIES : bounded.high - bounded.low + 1;
+    const targets: number[] = [];
+    let complete = true;
+    for (let k = 0; k < Math.min(count, MAX_ENTRIES); k++) {
+      const raw = readGuest(this.ctx.image, first + k * size, size);
+      if (raw === undefined) break;
+      const target = relativeTo + Number(raw);
+      const extent = this.ctx.extent;
+      const outside =
+        bounded === undefined &&
+        extent !== undefined &&
+        (target < extent.start || target >= extent.end);
+      if (!this.ctx.isCode(target) || outside) {
+        complete = bounded === undefined;
+        break;
+      }
+      if (!targets.includes(target)) targets.push(target);
     }
-    if (!targets.includes(target)) targets.push(target);
+    return targets.length > 0 ? { targets, complete, bounded: bounded !== undefined } : undefined;
   }
-  return targets.length > 0 ? targets : undefined;
+
+  /** base + k*stride for each k the index can take (16 when unbounded: memcpy-ssse3's widest). */
+  codeArray(base: number, stride: number, index: Term): TableTargets | undefined {
+    const range = this.range(index) ?? { low: 0, high: 15 };
+    if (range.high - range.low >= 64) return undefined;
+    const targets: number[] = [];
+    for (let k = range.low; k <= range.high; k++)
+      if (this.ctx.isCode(base + k * stride)) targets.push(base + k * stride);
+    return targets.length > 0 ? { targets, complete: true, bounded: true } : undefined;
+  }
+
+  /** The values `index` can take, when something bounds it. */
+  private range(index: Term): IndexRange | undefined {
+    // x & mask lies in [0, mask] whatever x is.
+    if (index.kind === "and")
+      return index.mask <= 0xffff ? { low: 0, high: index.mask } : undefined;
+    const compared = this.comparedRange(index);
+    if (compared !== undefined) return compared;
+    if (index.kind === "load" && index.size === 1 && !index.signed) {
+      const maximum =
+        index.address.anchor === undefined ? undefined : this.byteTableMaximum(index.address);
+      return { low: 0, high: maximum ?? 255 };
+    }
+    return undefined;
+  }
+
+  /** The largest byte of a byte table indexed within its own range. */
+  private byteTableMaximum(address: Affine): number | undefined {
+    const table = splitIndexed(address);
+    if (table === undefined || table.factor !== 1) return undefined;
+    const range = this.range(table.term) ?? { low: 0, high: 255 };
+    let maximum = -1;
+    for (let k = range.low; k <= range.high && k - range.low < 256; k++) {
+      const word = readGuest(this.ctx.image, table.base + k, 4);
+      if (word === undefined) break;
+      maximum = Math.max(maximum, Number(word & 0xffn));
+    }
+    return maximum >= 0 ? maximum : undefined;
+  }
+
+  /**
+   * `cmp r, imm` and a branch on the path, where r holds index + c: the
+   * index lies in [-c, imm - c]. The path stays below the bound when it
+   * falls through ja/jae/jg/jge or takes jbe/jb/jle/jl (SDM Vol. 1 §7.3.8.3,
+   * Table 7-4: "above"/"below" are the unsigned conditions).
+   */
+  private comparedRange(index: Term): IndexRange | undefined {
+    const path = this.ctx.path;
+    const key = affineKey({ constant: 0, terms: [{ term: index, factor: 1 }] });
+    for (let i = path.length - 2; i >= 0; i--) {
+      const cmp = path[i] as DecodedInstruction;
+      const branch = path[i + 1] as DecodedInstruction;
+      const [compared, imm] = cmp.operands;
+      if (cmp.mnemonic !== Mnemonic.Cmp || imm?.kind !== "imm") continue;
+      const following = path[i + 2]?.ip ?? this.jumpAddress;
+      const taken = branch.target === following && branch.ip + branch.length !== following;
+      const below = taken ? belowWhenTaken(branch.mnemonic) : belowWhenNotTaken(branch.mnemonic);
+      if (below === undefined) continue;
+      // `cmpl $5, 8(%rbp)` bounds a later `mov 8(%rbp), %eax` (glibc's unwinder).
+      let value: Affine;
+      if (compared?.kind === "reg") value = this.evaluator.register(gprIndex(compared.reg), i);
+      else if (compared?.kind === "mem" && cmp.memory !== undefined) {
+        const address = this.evaluator.address(cmp.memory, i);
+        const load: Term = { kind: "load", size: cmp.memory.size, signed: false, address };
+        value = { constant: 0, terms: [{ term: load, factor: 1 }] };
+      } else continue;
+      if (affineKey({ constant: 0, terms: value.terms }) !== key) continue;
+      const limit = Number(imm.value & 0xffffn) - (below === "exclusive" ? 1 : 0);
+      if (limit < 0) return undefined;
+      return { low: -value.constant, high: limit - value.constant };
+    }
+    return undefined;
+  }
+}
+
+type Below = "inclusive" | "exclusive";
+
+function belowWhenNotTaken(m: Mnemonic): Below | undefined {
+  if (m === Mnemonic.Ja || m === Mnemonic.Jg) return "inclusive";
+  if (m === Mnemonic.Jae || m === Mnemonic.Jge) return "exclusive";
+  return undefined;
+}
+
+function belowWhenTaken(m: Mnemonic): Below | undefined {
+  if (m === Mnemonic.Jbe || m === Mnemonic.Jle) return "inclusive";
+  if (m === Mnemonic.Jb || m === Mnemonic.Jl) return "exclusive";
+  return undefined;
 }

@@ -1,7 +1,8 @@
 // Stage 2 for one static ELF: decode, discover, lift every function, add the
 // dispatcher and the kernel imports, optimise, and emit one wasm module plus
 // the coverage facts the report prints. The module imports its memory
-// (env.memory) and three hypercalls: kernel.syscall, kernel.trap, kernel.rdtsc.
+// (env.memory) and four hypercalls: kernel.syscall, kernel.trap, kernel.rdtsc,
+// kernel.x87.
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
 import { parseElf64 } from "../elf/index.js";
@@ -9,6 +10,7 @@ import { DEFAULT_OPTIMIZE, LIFTER_VERSION, METADATA_SECTION, type LiftMetadata }
 import { MegaliftError } from "../errors.js";
 import { CodeDecoder, type DecodedInstruction } from "./decode.js";
 import { discover } from "./discover.js";
+import { addTrapStub, unselectableFeature, type SkippedFunctions } from "./feature-skip.js";
 import { DEPTH_GLOBAL } from "./emit/control-flow.js";
 import { addDispatcher, type DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
@@ -17,7 +19,7 @@ import { i32, i64, Wasm } from "./emit/wasm.js";
 import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
 import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
-import { addX87Helpers } from "./semantics/x87-helpers.js";
+import { addX87Import } from "./semantics/x87.js";
 
 const LIGHT_PASSES = ["simplify-locals", "vacuum", "coalesce-locals"];
 
@@ -31,6 +33,8 @@ export interface LiftReport {
   readonly undecodable: readonly number[];
   readonly unresolvedIndirectJumps: readonly number[];
   readonly jumpTables: number;
+  /** Functions lifted as trap stubs, by the CPUID feature they need (feature-skip.ts). */
+  readonly skipped?: ReadonlyMap<string, SkippedFunctions>;
   readonly liftMilliseconds: number;
   readonly outputBytes: number;
 }
@@ -140,10 +144,10 @@ export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = 
         binaryen.none,
       );
       module.addFunctionImport(RDTSC_IMPORT, "kernel", "rdtsc", binaryen.none, i64);
+      addX87Import(module);
       module.addGlobal(DEPTH_GLOBAL, i32, true, module.i32.const(0));
 
       const w = new Wasm(module);
-      addX87Helpers(w);
       const traps: string[] = [];
       const unsupported = new Map<string, number>();
       const seenUnsupported = new Set<number>();
@@ -168,11 +172,21 @@ export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = 
       let blocks = 0;
       let instructions = 0;
       let jumpTables = 0;
+      const skipped = new Map<string, SkippedFunctions>();
       for (const fn of discovery.functions.values()) {
+        const feature = unselectableFeature(fn);
+        if (feature !== undefined) {
+          const reason = `function needs ${feature}, which the CPU model does not report`;
+          addTrapStub(w, functionName(fn.entry), fn.entry, env.traps.register(fn.entry, reason));
+          dispatch.push({ address: fn.entry, functionName: functionName(fn.entry), entryIndex: 0 });
+          const tally = skipped.get(feature) ?? { functions: 0, instructions: 0 };
+          tally.functions++;
+          for (const b of fn.blocks.values()) tally.instructions += b.instructions.length;
+          skipped.set(feature, tally);
+          continue;
+        }
         const lifted = liftFunction(fn, env);
-        lifted.entries.forEach((address, entryIndex) =>
-          dispatch.push({ address, functionName: lifted.name, entryIndex }),
-        );
+        dispatch.push(...lifted.dispatch);
         blocks += fn.blocks.size;
         instructions += lifted.instructionCount;
         for (const b of fn.blocks.values()) if (b.jumpTable !== undefined) jumpTables++;
@@ -210,6 +224,7 @@ export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = 
         undecodable: [...discovery.undecodable].sort((a, b) => a - b),
         unresolvedIndirectJumps: discovery.unresolvedIndirectJumps,
         jumpTables,
+        skipped,
         liftMilliseconds: performance.now() - started,
         outputBytes: wasm.length,
       };

@@ -1,6 +1,7 @@
 // The coverage report `megalift lift` prints: functions, blocks,
-// instructions, lift time, output size, and every unsupported or
-// undecodable instruction with its mnemonic and count.
+// instructions, lift time, output size, every unsupported or undecodable
+// instruction with its mnemonic and count, and the functions skipped because
+// they need CPUID features the CPU model does not report (feature-skip.ts).
 import type { LiftReport } from "./lift-elf.js";
 
 const hex = (a: number): string => `0x${a.toString(16)}`;
@@ -21,6 +22,17 @@ export function formatLiftReport(r: LiftReport): string {
     `  unsupported    ${total} instructions, ${unsupported.length} mnemonics (trap if reached)`,
   );
   for (const [mnemonic, count] of unsupported) lines.push(`    ${mnemonic.padEnd(14)} ${count}`);
+  const skipped = [...(r.skipped ?? [])].sort(
+    (a, b) => b[1].functions - a[1].functions || a[0].localeCompare(b[0]),
+  );
+  const skippedFunctions = skipped.reduce((n, [, s]) => n + s.functions, 0);
+  lines.push(
+    `  skipped        ${skippedFunctions} functions the CPU model never selects (trap if reached)`,
+  );
+  for (const [feature, s] of skipped)
+    lines.push(
+      `    needs ${feature.padEnd(8)} ${s.functions} functions, ${s.instructions} instructions`,
+    );
   lines.push(
     `  undecodable    ${r.undecodable.length}${r.undecodable.length ? ": " : ""}${r.undecodable.slice(0, 20).map(hex).join(" ")}`,
   );

@@ -59,3 +59,24 @@ describe("CodeDecoder", () => {
     expect(decodeOne([0x90], 0x401000)?.mnemonic).toBe(Mnemonic.Nop);
   });
 });
+
+describe("CodeDecoder: CPUID features the CPU model lacks", () => {
+  // cpu-model.ts reports x86-64-v2 without AVX, BMI or XSAVE.
+  it("names the missing feature of AVX, AVX2, AVX-512 and BMI instructions", () => {
+    expect(decodeOne([0xc5, 0xfe, 0x6f, 0x07])?.requires).toBe("AVX"); // vmovdqu ymm0, [rdi]
+    expect(decodeOne([0xc4, 0xe2, 0x7d, 0x78, 0xc1])?.requires).toBe("AVX2"); // vpbroadcastb ymm0, xmm1
+    expect(decodeOne([0x62, 0xe1, 0xfe, 0x48, 0x6f, 0x07])?.requires).toBe("AVX512F"); // vmovdqu64 zmm16, [rdi]
+    expect(decodeOne([0xc4, 0xe2, 0x78, 0xf2, 0xc1])?.requires).toBe("BMI1"); // andn eax, eax, ecx
+  });
+
+  it("accepts baseline and SSE instructions, endbr64 and the rep-bsf form of tzcnt", () => {
+    expect(decodeOne([0xf3, 0x0f, 0x6f, 0x07])?.requires).toBeUndefined(); // movdqu xmm0, [rdi]
+    expect(decodeOne([0x66, 0x0f, 0x38, 0x00, 0xc1])?.requires).toBeUndefined(); // pshufb (SSSE3)
+    expect(decodeOne([0xf3, 0x0f, 0x1e, 0xfa])?.requires).toBeUndefined(); // endbr64
+    expect(decodeOne([0xf3, 0x48, 0x0f, 0xbc, 0xc0])?.requires).toBeUndefined(); // tzcnt rax, rax
+  });
+
+  it("formats the instruction text on demand", () => {
+    expect(decodeOne([0x48, 0x01, 0xd8])?.text).toBe("add rax,rbx");
+  });
+});

@@ -65,6 +65,11 @@ const CASES: readonly (readonly string[])[] = [
   ["true"],
   ["false"],
   ["cat", join(work, "missing")],
+  // glibc's vfprintf computed gotos (byte-indexed jump tables) and strtol/strtod paths.
+  ["seq", "1", "5"],
+  ["printf", "%d %s|%5.2f|%x\n", "3", "x", "2.5", "255"],
+  ["od", "-c", INPUT],
+  ["expr", "1", "+", "2"],
 ];
 
 describe("lifted busybox applets behave like native ones", () => {

@@ -14,6 +14,9 @@ describe("lifted glibc fixtures behave like native ones", () => {
     { fixture: "glibc/deep-recursion" },
     { fixture: "glibc/string-unaligned" },
     { fixture: "glibc/file-io", args: (scratch) => [scratch] },
+    { fixture: "glibc/printf" },
+    { fixture: "glibc/math" },
+    { fixture: "glibc/x87-ops" },
   ];
   differentialTests(cases.map((c) => ({ ...c, optimize: 0 })));
 });

@@ -5,6 +5,8 @@
 const BASE = 0x400000;
 const CODE_OFFSET = 0x78;
 export const RESULT_ADDRESS = 0x400800;
+/** Where the snippet's first byte is loaded (the entry point). */
+export const SNIPPET_ENTRY = BASE + CODE_OFFSET;
 
 const EPILOGUE = [
   [0x48, 0x89, 0x04, 0x25, 0x00, 0x08, 0x40, 0x00], // mov [0x400800], rax

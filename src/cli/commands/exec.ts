@@ -27,7 +27,9 @@ Options:
   -h, --help      show this help
 Environment: MEGALIFT_DEBUG=1 names unimplemented syscalls on stderr and prints
 the coverage report of a fresh lift; MEGALIFT_WASM_TIER=optimizing compiles the
-lifted code with V8's optimising tier only (faster long runs, slower start).
+lifted code with V8's optimising tier only (slower start); MEGALIFT_CPU_BUDGET=N
+yields to the dispatcher after about N loop back-edges (default 1048576; a
+small N exercises re-entry at loop headers).
 
 Example:
   megalift exec --root / fixtures/bin/musl/hello
@@ -85,6 +87,16 @@ export const execCommand: CliCommand = {
     if (process.env.MEGALIFT_WASM_TIER === "optimizing") setFlagsFromString("--no-liftoff");
     const module = await WebAssembly.compile(lifted.wasm);
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
-    return runLifted({ module, elfBytes: bytes, root, argv: [program, ...guestArgs], env, debug });
+    const budget = Number(process.env.MEGALIFT_CPU_BUDGET);
+    const cpuBudget = Number.isInteger(budget) && budget > 0 ? budget : undefined;
+    return runLifted({
+      module,
+      elfBytes: bytes,
+      root,
+      argv: [program, ...guestArgs],
+      env,
+      debug,
+      cpuBudget,
+    });
   },
 };

@@ -7,6 +7,7 @@ import binaryen from "binaryen";
 import type { FunctionContext } from "./function-context.js";
 import { PARAM_EXPECTED_RETURN } from "./function-context.js";
 import { RESULT_DISPATCH, RESULT_RETURNED } from "../abi.js";
+import { budgetFlush } from "./budget.js";
 import { i32, i64, type Expr } from "./wasm.js";
 import { STATE_RIP } from "../guest-layout.js";
 
@@ -60,7 +61,7 @@ export function emitReturn(ctx: FunctionContext, extraPop: number): void {
   const w = ctx.w;
   const address = ctx.let(w.load(8, w.pointer(ctx.gpr(RSP))));
   ctx.setGpr(RSP, m.i64.add(ctx.gpr(RSP), w.c64(8 + extraPop)));
-  ctx.emit(...ctx.spill());
+  ctx.emit(...ctx.spill(), ...budgetFlush(ctx));
   ctx.emit(
     m.if(
       m.i64.eq(ctx.get(address), m.local.get(PARAM_EXPECTED_RETURN, i64)),

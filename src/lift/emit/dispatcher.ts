@@ -3,10 +3,12 @@
 // function — function entries and call continuations — compiled to direct
 // calls, not a funcref table (a big table costs every instance at
 // instantiation). `dispatch(pc, expectedReturn)` enters the code at pc;
-// `run()` is the loop that continues wherever a lifted function left off.
+// `run()` is the loop that continues wherever a lifted function left off,
+// until the code halts or the CPU budget (budget.ts) asks to yield to the host.
 import binaryen from "binaryen";
 import { DEPTH_GLOBAL, DISPATCH_FUNCTION } from "./control-flow.js";
-import { RESULT_DISPATCH, RESULT_NO_CODE } from "../abi.js";
+import { BUDGET_EXPORT, BUDGET_GLOBAL } from "./budget.js";
+import { DEFAULT_CPU_BUDGET, RESULT_DISPATCH, RESULT_NO_CODE, RESULT_YIELD } from "../abi.js";
 import { i32, i64, Wasm, type Expr } from "./wasm.js";
 import { STATE_RIP } from "../guest-layout.js";
 
@@ -45,15 +47,28 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
     const pivot = (sorted[mid] as DispatchEntry).address;
     return m.if(m.i64.lt_u(pc(), w.c64(pivot)), build(lo, mid), build(mid, hi));
   };
+  // Every dispatch also spends budget: a loop that only runs through the
+  // dispatcher (unresolved indirect jumps tail-calling each other) must yield too.
+  // The callers have spilled; flags do not survive a dispatch anyway.
+  const budget = (): Expr => m.global.get(BUDGET_GLOBAL, i32);
+  const spend = w.block([
+    m.global.set(BUDGET_GLOBAL, m.i32.sub(budget(), w.c32(1))),
+    m.if(
+      m.i32.lt_s(budget(), w.c32(0)),
+      w.block([m.i64.store(0, 8, w.c32(STATE_RIP), pc()), m.return(w.c32(RESULT_YIELD))]),
+    ),
+  ]);
+  m.addGlobal(BUDGET_GLOBAL, i32, true, w.c32(DEFAULT_CPU_BUDGET));
+  m.addGlobalExport(BUDGET_GLOBAL, BUDGET_EXPORT);
   m.addFunction(
     DISPATCH_FUNCTION,
     binaryen.createType([i64, i64]),
     i32,
     [],
-    m.block(null, [build(0, sorted.length), m.unreachable()], i32),
+    m.block(null, [spend, build(0, sorted.length), m.unreachable()], i32),
   );
 
-  // run(): resume at state.rip until the code halts or finds no code.
+  // run(): resume at state.rip until the code halts, finds no code or yields.
   const result = 0;
   m.addFunction(
     "run",

@@ -53,6 +53,8 @@ export class FunctionContext {
   /** Temporaries by type, reused block after block (no value lives across blocks). */
   private readonly pools = new Map<WasmType, { locals: number[]; used: number }>();
   private flags: FlagSource[] = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
+  /** The local counting loop back-edges before the CPU budget is charged (budget.ts). */
+  budgetTicks: number | undefined;
 
   constructor(
     readonly w: Wasm,
@@ -363,6 +365,11 @@ export class FunctionContext {
       }
     }
     return out;
+  }
+
+  /** The local that holds flag k (FLAG_BITS order) between blocks. */
+  canonicalFlagLocal(k: number): number {
+    return FIRST_FLAG + k;
   }
 
   /**

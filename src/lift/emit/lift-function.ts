@@ -1,38 +1,35 @@
-// One guest function → one wasm function (ARCHITECTURE.md "Lifting" 1):
-// signature (expectedReturn: i64, entry: i32) → i32 result code. Its blocks
-// are structured by binaryen's Relooper; `entry` selects where to start (0 =
-// the function entry, k = the k-th call continuation, for re-entry from the
-// dispatcher). Registers are loaded into locals on entry and spilled only at
-// calls, syscalls and exits.
+// One guest function → wasm functions (ARCHITECTURE.md "Lifting" 1), each
+// with the signature (expectedReturn: i64, entry: i32) → i32 result code and
+// blocks structured by binaryen's Relooper. The function itself is entered
+// at `entry` 0 (its start) or k, an address it can be resumed at from the
+// dispatcher: a call continuation, an outermost loop header, the exit of an
+// inner loop. Each inner loop header gets a variant function entered there
+// (loops.ts says why). Registers are loaded into locals on entry and
+// spilled only at calls, syscalls and exits; loop back-edges spend the CPU
+// budget (budget.ts).
 import binaryen from "binaryen";
-import { FlowControl, Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "../decode.js";
+import type { DiscoveredBlock, DiscoveredFunction } from "../discover.js";
+import { flagEffect, flagsLiveOut } from "../flags-liveness.js";
+import { budgetCheck, budgetPrologue, regionExit, reloadFlags } from "./budget.js";
+import type { DispatchEntry } from "./dispatcher.js";
+import { FunctionContext, PARAM_ENTRY } from "./function-context.js";
 import {
-  endsBlock,
-  isTrapInstruction,
-  type DiscoveredBlock,
-  type DiscoveredFunction,
-} from "../discover.js";
-import { flagsLiveOut } from "../flags-liveness.js";
-import { handlerFor } from "../semantics/table.js";
-import { conditionOf } from "../semantics/conditions.js";
-import { emitCall, emitReturn, jumpToDispatcher, tailCall } from "./control-flow.js";
-import { FunctionContext, PARAM_ENTRY, type TrapRegistry } from "./function-context.js";
-import { i32, i64, Wasm, type Expr } from "./wasm.js";
+  intraSuccessors,
+  isCall,
+  liftBlock,
+  type BlockEnd,
+  type LiftEnvironment,
+} from "./lift-block.js";
+import { backEdges, planLoops, type Successors } from "./loops.js";
+import { i32, i64, type Expr } from "./wasm.js";
 
-export interface LiftEnvironment {
-  readonly w: Wasm;
-  readonly traps: TrapRegistry;
-  /** The wasm name of the function entered at `address`, if there is one. */
-  functionName(address: number): string | undefined;
-  /** Called once per instruction without semantics. */
-  unsupported(ins: DecodedInstruction): void;
-}
+export type { LiftEnvironment } from "./lift-block.js";
 
 export interface LiftedFunction {
   readonly name: string;
-  /** Guest addresses that enter this function, by entry index. */
-  readonly entries: readonly number[];
+  /** Where the dispatcher can enter: the function's entries and its loop variants. */
+  readonly dispatch: readonly DispatchEntry[];
   readonly instructionCount: number;
 }
 
@@ -40,25 +37,109 @@ export function functionName(address: number): string {
   return `f_${address.toString(16)}`;
 }
 
-const RCX = 1;
+/** The wasm function entered at inner loop `header` of the guest function at `entry`. */
+export function loopVariantName(entry: number, header: number): string {
+  return `${functionName(entry)}_loop_${header.toString(16)}`;
+}
 
-/** Where a branch goes: a block (by guest address) or code that leaves the function. */
-type BranchTarget = { readonly block: number } | { readonly exit: Expr };
-
-interface BlockEnd {
-  /** Statements appended to the block (after flag materialisation). */
-  readonly code: Expr[];
-  /** Branches: a block of this function or exit code, with a condition (undefined = default). */
-  readonly branches: { target: BranchTarget; condition?: Expr }[];
+/** What every wasm function of one guest function shares. */
+interface FunctionAnalysis {
+  readonly fn: DiscoveredFunction;
+  readonly env: LiftEnvironment;
+  readonly successors: Successors;
+  readonly liveOut: ReadonlyMap<number, number>;
+  readonly liveIn: ReadonlyMap<number, number>;
+  /** Whether a yield can continue at this address (the dispatcher finds code there). */
+  readonly resumable: (address: number) => boolean;
 }
 
 export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
+  const successors = new Map<number, number[]>();
+  for (const b of fn.blocks.values()) successors.set(b.start, intraSuccessors(b, fn, env));
+  const liveOut = flagsLiveOut(fn, successors);
+  const liveIn = flagsLiveIn(fn, liveOut);
+  const headers = new Set<number>();
+  for (const targets of backEdges([fn.entry, ...fn.blocks.keys()], successors).values()) {
+    for (const t of targets) headers.add(t);
+  }
+  // Variants may at most double a function's blocks (measured: glibc needs
+  // +31% in all, one function alone would need +2 419 blocks).
+  const plan = planLoops(fn.entry, successors, headers, Math.max(64, fn.blocks.size));
+
+  const entries = [fn.entry];
+  const entrySet = new Set(entries);
+  const addEntry = (address: number): void => {
+    if (entrySet.has(address) || !fn.blocks.has(address)) return;
+    entrySet.add(address);
+    entries.push(address);
+  };
+  for (const address of plan.functionEntries) addEntry(address);
+  for (const block of fn.blocks.values()) {
+    const last = block.instructions[block.instructions.length - 1];
+    if (last !== undefined && isCall(last)) addEntry(block.end);
+  }
+  const resumable = (address: number): boolean => {
+    if (!entrySet.has(address) && !plan.variants.has(address)) return false;
+    // The dispatcher may know a function entry under another function, whose
+    // entry does not reload flags: no yield there while flags are live.
+    return (liveIn.get(address) ?? 0) === 0 || env.functionName(address) === undefined;
+  };
+  const analysis: FunctionAnalysis = { fn, env, successors, liveOut, liveIn, resumable };
+
+  const name = functionName(fn.entry);
+  const instructionCount = emitFunction(analysis, name, [...fn.blocks.values()], entries, false);
+  const dispatch: DispatchEntry[] = entries.map((address, entryIndex) => ({
+    address,
+    functionName: name,
+    entryIndex,
+  }));
+  for (const [header, region] of plan.variants) {
+    const variant = loopVariantName(fn.entry, header);
+    const blocks = [...fn.blocks.values()].filter((b) => region.has(b.start));
+    emitFunction(analysis, variant, blocks, [header], true);
+    dispatch.push({ address: header, functionName: variant, entryIndex: 0 });
+  }
+  return { name, dispatch, instructionCount };
+}
+
+/** Flags live at each block's start, from those live at its end. */
+function flagsLiveIn(
+  fn: DiscoveredFunction,
+  liveOut: ReadonlyMap<number, number>,
+): Map<number, number> {
+  const liveIn = new Map<number, number>();
+  for (const block of fn.blocks.values()) {
+    let live = liveOut.get(block.start) ?? 0;
+    for (let i = block.instructions.length - 1; i >= 0; i--) {
+      const effect = flagEffect(block.instructions[i] as DecodedInstruction);
+      live = (live & ~effect.written) | effect.read;
+    }
+    liveIn.set(block.start, live);
+  }
+  return liveIn;
+}
+
+/**
+ * Emits one wasm function over `blocks`, entered at `entries[k]` for entry
+ * index k. A branch to a block of the guest function that is not among
+ * `blocks` leaves through the dispatcher. A variant (`isVariant`) is entered
+ * at a loop header after a yield, so it reloads the flags live there.
+ * Returns the number of guest instructions lifted.
+ */
+function emitFunction(
+  a: FunctionAnalysis,
+  name: string,
+  blocks: readonly DiscoveredBlock[],
+  entries: readonly number[],
+  isVariant: boolean,
+): number {
+  const { fn, env } = a;
   const w = env.w;
   const m = w.m;
   let gprMask = 1 << 4;
   let xmmMask = 0;
   let instructionCount = 0;
-  for (const b of fn.blocks.values()) {
+  for (const b of blocks) {
     for (const ins of b.instructions) {
       gprMask |= ins.gprMask;
       xmmMask |= ins.xmmMask;
@@ -66,48 +147,62 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     }
   }
   const ctx = new FunctionContext(w, gprMask, xmmMask, env.traps);
-  const successors = new Map<number, number[]>();
-  for (const b of fn.blocks.values()) successors.set(b.start, intraSuccessors(b, fn, env));
-  const liveOut = flagsLiveOut(fn, successors);
+  const members = new Set(blocks.map((b) => b.start));
+  const inside = new Map<number, number[]>();
+  for (const b of blocks) {
+    inside.set(
+      b.start,
+      (a.successors.get(b.start) ?? []).filter((s) => members.has(s)),
+    );
+  }
+  // Back edges whose target a yield can continue at carry a budget check.
+  const checked = new Map<number, Set<number>>();
+  for (const [from, targets] of backEdges([entries[0] as number, ...members], inside)) {
+    const resumable = [...targets].filter(a.resumable);
+    if (resumable.length > 0) checked.set(from, new Set(resumable));
+  }
+  if (checked.size > 0) ctx.budgetTicks = ctx.dedicatedLocal(i32);
 
   const relooper = new binaryen.Relooper(m);
   const rBlocks = new Map<number, number>();
-  const pending: { from: number; end: BlockEnd }[] = [];
-  const entries = [fn.entry];
-  for (const block of fn.blocks.values()) {
+  const pending: { from: number; fromAddress: number; end: BlockEnd }[] = [];
+  for (const block of blocks) {
     ctx.startBlock();
-    const end = liftBlock(ctx, block, fn, env, liveOut.get(block.start) ?? 0);
+    const end = liftBlock(ctx, block, fn, env, a.liveOut.get(block.start) ?? 0);
     const code = w.block([...ctx.takeStatements(), ...end.code]);
     const ref = relooper.addBlock(code);
     rBlocks.set(block.start, ref);
-    pending.push({ from: ref, end });
-    const last = block.instructions[block.instructions.length - 1];
-    if (
-      last !== undefined &&
-      isCall(last) &&
-      fn.blocks.has(block.end) &&
-      !entries.includes(block.end)
-    ) {
-      entries.push(block.end);
-    }
+    pending.push({ from: ref, fromAddress: block.start, end });
   }
-  for (const { from, end } of pending) {
+  for (const { from, fromAddress, end } of pending) {
     // The Relooper takes one branch per (from, to) pair: a jcc whose target is
     // also the fall-through (or two jump-table arms to one block) becomes one
     // branch taken when either condition holds, or always if either is the default.
     // This relies on a block's branch conditions being disjoint, as the lifter
     // makes them (a jcc and its fall-through; jump-table arms on distinct indices).
-    const byTarget = new Map<number, { to: number; condition: binaryen.ExpressionRef }>();
+    const byTarget = new Map<number, { to: number; condition: Expr; code: Expr }>();
     const order: number[] = [];
     for (const branch of end.branches) {
       const target = branch.target;
-      let to: number | undefined;
-      if ("exit" in target) to = relooper.addBlock(target.exit);
-      else to = rBlocks.get(target.block) ?? relooper.addBlock(m.unreachable());
+      let to: number;
+      let code: Expr = 0;
+      if ("exit" in target) {
+        to = relooper.addBlock(target.exit);
+      } else if (rBlocks.has(target.block)) {
+        to = rBlocks.get(target.block) as number;
+        const t = target.block;
+        if (checked.get(fromAddress)?.has(t)) {
+          code = budgetCheck(ctx, t, a.liveIn.get(t) ?? 0);
+        }
+      } else if (fn.blocks.has(target.block)) {
+        to = relooper.addBlock(regionExit(ctx, target.block, a.liveIn.get(target.block) ?? 0));
+      } else {
+        to = relooper.addBlock(m.unreachable());
+      }
       const condition = branch.condition ?? 0;
       const seen = byTarget.get(to);
       if (seen === undefined) {
-        byTarget.set(to, { to, condition });
+        byTarget.set(to, { to, condition, code });
         order.push(to);
       } else {
         seen.condition =
@@ -117,181 +212,33 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     // Conditional branches first in their original order, the default (condition 0) last.
     const branches = order.map((to) => byTarget.get(to)!);
     for (const b of branches.filter((b) => b.condition !== 0))
-      relooper.addBranch(from, b.to, b.condition, 0);
-    for (const b of branches.filter((b) => b.condition === 0)) relooper.addBranch(from, b.to, 0, 0);
+      relooper.addBranch(from, b.to, b.condition, b.code);
+    for (const b of branches.filter((b) => b.condition === 0))
+      relooper.addBranch(from, b.to, 0, b.code);
   }
-  let start = rBlocks.get(fn.entry) as number;
+  let start = rBlocks.get(entries[0] as number) as number;
   if (entries.length > 1) {
     const selector = relooper.addBlockWithSwitch(m.nop(), m.local.get(PARAM_ENTRY, i32));
     entries.forEach((address, k) => {
-      if (k > 0) relooper.addBranchForSwitch(selector, rBlocks.get(address) as number, [k], 0);
+      if (k === 0) return;
+      // A loop header or region exit gets back the flags stored before the exit.
+      const live = a.liveIn.get(address) ?? 0;
+      const code = live !== 0 ? w.block(reloadFlags(ctx, live)) : 0;
+      relooper.addBranchForSwitch(selector, rBlocks.get(address) as number, [k], code);
     });
     relooper.addBranchForSwitch(selector, start, [], 0);
     start = selector;
   }
   const labelHelper = ctx.dedicatedLocal(i32);
   const body = relooper.renderAndDispose(start, labelHelper);
-  const name = functionName(fn.entry);
+  const prologue = [...ctx.reload(), ...budgetPrologue(ctx)];
+  if (isVariant) prologue.push(...reloadFlags(ctx, a.liveIn.get(entries[0] as number) ?? 0));
   m.addFunction(
     name,
     binaryen.createType([i64, i32]),
     i32,
     ctx.localTypes(),
-    m.block(null, [...ctx.reload(), body, m.unreachable()], i32),
+    m.block(null, [...prologue, body, m.unreachable()], i32),
   );
-  return { name, entries, instructionCount };
-}
-
-function isCall(ins: DecodedInstruction): boolean {
-  return ins.flow === FlowControl.Call || ins.flow === FlowControl.IndirectCall;
-}
-
-function intraSuccessors(
-  b: DiscoveredBlock,
-  fn: DiscoveredFunction,
-  env: LiftEnvironment,
-): number[] {
-  const last = b.instructions[b.instructions.length - 1];
-  const inFn = (a: number | undefined): a is number => a !== undefined && fn.blocks.has(a);
-  if (last === undefined) return [];
-  if (!endsBlock(last)) return inFn(b.end) ? [b.end] : [];
-  switch (last.flow) {
-    case FlowControl.ConditionalBranch:
-      return [last.target, b.end].filter(inFn);
-    case FlowControl.UnconditionalBranch:
-      return inFn(last.target) && !(env.functionName(last.target) && last.target !== fn.entry)
-        ? [last.target]
-        : [];
-    case FlowControl.IndirectBranch:
-      return (b.jumpTable ?? []).filter(inFn);
-    case FlowControl.Call:
-    case FlowControl.IndirectCall:
-      return inFn(b.end) ? [b.end] : [];
-    default:
-      return [];
-  }
-}
-
-function liftBlock(
-  ctx: FunctionContext,
-  block: DiscoveredBlock,
-  fn: DiscoveredFunction,
-  env: LiftEnvironment,
-  live: number,
-): BlockEnd {
-  const count = block.instructions.length;
-  for (let i = 0; i < count; i++) {
-    const ins = block.instructions[i] as DecodedInstruction;
-    ctx.ins = ins;
-    const terminator = i === count - 1 && endsBlock(ins);
-    if (terminator) return liftTerminator(ctx, ins, block, fn, env, live);
-    const handler = handlerFor(ins);
-    if (handler === undefined) {
-      env.unsupported(ins);
-      return { code: [ctx.trap(`unsupported instruction ${ins.text}`)], branches: [] };
-    }
-    try {
-      handler(ctx);
-    } catch {
-      // An operand form the handler does not cover (e.g. a segment register):
-      // report it like a missing handler rather than lifting it wrongly.
-      env.unsupported(ins);
-      return { code: [ctx.trap(`unsupported operands in ${ins.text}`)], branches: [] };
-    }
-  }
-  if (block.undecodable) {
-    return { code: [ctx.trap("undecodable instruction bytes", block.end)], branches: [] };
-  }
-  ctx.materializeFlags(live);
-  return { code: [], branches: [{ target: { block: block.end } }] };
-}
-
-function liftTerminator(
-  ctx: FunctionContext,
-  ins: DecodedInstruction,
-  block: DiscoveredBlock,
-  fn: DiscoveredFunction,
-  env: LiftEnvironment,
-  live: number,
-): BlockEnd {
-  const w = ctx.w;
-  const m = ctx.m;
-  const next = ins.ip + ins.length;
-  /** Where a jump to `target` goes: a block of ours, a tail call, or the dispatcher. */
-  const jumpTo = (target: number): BranchTarget => {
-    const callee = env.functionName(target);
-    if (callee !== undefined && target !== fn.entry) return { exit: tailCall(ctx, callee) };
-    if (fn.blocks.has(target)) return { block: target };
-    return { exit: jumpToDispatcher(ctx, w.c64(target)) };
-  };
-  const fallThrough = (): BranchTarget =>
-    fn.blocks.has(next) ? { block: next } : { exit: jumpToDispatcher(ctx, w.c64(next)) };
-  if (isTrapInstruction(ins)) {
-    return { code: [ctx.trap(`${Mnemonic[ins.mnemonic].toLowerCase()} executed`)], branches: [] };
-  }
-  switch (ins.flow) {
-    case FlowControl.ConditionalBranch: {
-      let condition: Expr;
-      if (ins.mnemonic === Mnemonic.Jrcxz || ins.mnemonic === Mnemonic.Jecxz) {
-        const size = ins.mnemonic === Mnemonic.Jrcxz ? 8 : 4;
-        condition = m.i64.eqz(w.truncate(ctx.gpr(RCX), size));
-      } else if (
-        ins.mnemonic === Mnemonic.Loop ||
-        ins.mnemonic === Mnemonic.Loope ||
-        ins.mnemonic === Mnemonic.Loopne
-      ) {
-        ctx.setGpr(RCX, m.i64.sub(ctx.gpr(RCX), w.c64(1)));
-        condition = m.i64.ne(ctx.gpr(RCX), w.c64(0));
-        if (ins.mnemonic !== Mnemonic.Loop) {
-          const zf = ctx.condition(conditionOf(Mnemonic.Je));
-          condition = m.i32.and(condition, ins.mnemonic === Mnemonic.Loope ? zf : m.i32.eqz(zf));
-        }
-      } else {
-        condition = ctx.condition(conditionOf(ins.mnemonic));
-      }
-      const c = ctx.let(condition, i32);
-      ctx.materializeFlags(live);
-      return {
-        code: [],
-        branches: [
-          { target: jumpTo(ins.target ?? 0), condition: ctx.get(c, i32) },
-          { target: fallThrough() },
-        ],
-      };
-    }
-    case FlowControl.UnconditionalBranch:
-      ctx.materializeFlags(live);
-      return { code: [], branches: [{ target: jumpTo(ins.target ?? 0) }] };
-    case FlowControl.IndirectBranch: {
-      const target = ctx.let(ctx.read(0, 8));
-      ctx.materializeFlags(live);
-      const table = (block.jumpTable ?? []).filter((t) => fn.blocks.has(t));
-      return {
-        code: [],
-        branches: [
-          ...table.map((t) => ({
-            target: { block: t },
-            condition: m.i64.eq(ctx.get(target), w.c64(t)),
-          })),
-          { target: { exit: jumpToDispatcher(ctx, ctx.get(target)) } },
-        ],
-      };
-    }
-    case FlowControl.Call:
-    case FlowControl.IndirectCall: {
-      const direct = ins.flow === FlowControl.Call && ins.target !== undefined;
-      const target = direct ? w.c64(ins.target ?? 0) : ctx.read(0, 8);
-      emitCall(ctx, target, next, direct ? env.functionName(ins.target ?? 0) : undefined);
-      ctx.materializeFlags(live);
-      return { code: [], branches: [{ target: fallThrough() }] };
-    }
-    case FlowControl.Return: {
-      const imm = ins.operands[0];
-      emitReturn(ctx, imm?.kind === "imm" ? Number(imm.value) : 0);
-      return { code: [], branches: [] };
-    }
-    default:
-      env.unsupported(ins);
-      return { code: [ctx.trap(`unsupported control transfer ${ins.text}`)], branches: [] };
-  }
+  return instructionCount;
 }

@@ -4,6 +4,7 @@ import { Mnemonic } from "iced-x86";
 import { AF, ALL_FLAGS, CF, OF, PF, SF, ZF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
 import { i32, type Expr, type Size } from "../emit/wasm.js";
+import { divide } from "./divide.js";
 import type { SemanticsEntry } from "./types.js";
 
 function addSub(op: "add" | "sub" | "cmp" | "adc" | "sbb") {
@@ -175,60 +176,6 @@ function axOf(size: Size, index: number): number {
   if (size === 8) return 53 + index;
   if (size === 4) return 37 + index;
   return 21 + index;
-}
-
-/** div/idiv: rAX (and rDX) ÷ src; a zero divisor or overflow traps in wasm (like #DE). */
-function divide(signed: boolean) {
-  return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    const w = ctx.w;
-    const size = ctx.operandSize(0);
-    const src = ctx.let(signed ? w.signExtend(ctx.read(0), size) : ctx.read(0));
-    if (size === 8) {
-      // 128-by-64 division is rare; the common case has rDX = sign/zero extension of rAX.
-      const q = signed
-        ? m.i64.div_s(ctx.gpr(0), ctx.get(src))
-        : m.i64.div_u(ctx.gpr(0), ctx.get(src));
-      const r = signed
-        ? m.i64.rem_s(ctx.gpr(0), ctx.get(src))
-        : m.i64.rem_u(ctx.gpr(0), ctx.get(src));
-      const wide = signed
-        ? m.i64.ne(ctx.gpr(2), m.i64.shr_s(ctx.gpr(0), w.c64(63)))
-        : m.i64.ne(ctx.gpr(2), w.c64(0));
-      // 128-by-64 division proper is not lifted yet: stop with a clear trap instead.
-      ctx.emit(m.if(wide, ctx.trap("div/idiv with a 128-bit dividend")));
-      const qv = ctx.let(q);
-      const rv = ctx.let(r);
-      ctx.setGpr(0, ctx.get(qv));
-      ctx.setGpr(2, ctx.get(rv));
-    } else {
-      const bits = size * 8;
-      const dividend =
-        size === 1
-          ? w.truncate(ctx.gpr(0), 2)
-          : m.i64.or(
-              w.truncate(ctx.gpr(0), size),
-              m.i64.shl(w.truncate(ctx.gpr(2), size), w.c64(bits)),
-            );
-      const d = ctx.let(signed ? w.signExtend(dividend, (size * 2) as Size) : dividend);
-      const qv = ctx.let(
-        signed ? m.i64.div_s(ctx.get(d), ctx.get(src)) : m.i64.div_u(ctx.get(d), ctx.get(src)),
-      );
-      const rv = ctx.let(
-        signed ? m.i64.rem_s(ctx.get(d), ctx.get(src)) : m.i64.rem_u(ctx.get(d), ctx.get(src)),
-      );
-      if (size === 1) {
-        const ax = m.i64.or(
-          w.truncate(ctx.get(qv), 1),
-          m.i64.shl(w.truncate(ctx.get(rv), 1), w.c64(8)),
-        );
-        ctx.writeReg(21, ax);
-      } else {
-        writeAxDx(ctx, size, qv, rv);
-      }
-    }
-    ctx.clearFlags(ALL_FLAGS);
-  };
 }
 
 function xadd(ctx: FunctionContext): void {

@@ -6,6 +6,7 @@ import { Mnemonic } from "iced-x86";
 import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
 import { i32, type Expr, type Size } from "../emit/wasm.js";
+import { zeroExtendOnly } from "./rotate-carry.js";
 import type { SemanticsEntry } from "./types.js";
 
 type ShiftKind = "shl" | "shr" | "sar" | "rol" | "ror";
@@ -29,7 +30,7 @@ function shift(kind: ShiftKind) {
     const size = ctx.operandSize(0);
     const bits = size * 8;
     const count = countOperand(ctx);
-    if (count.constant === 0) return;
+    if (count.constant === 0) return zeroExtendOnly(ctx);
     const a = ctx.let(ctx.read(0));
     const c = (): Expr => ctx.get(count.local);
     let result: Expr;

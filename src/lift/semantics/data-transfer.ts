@@ -1,17 +1,19 @@
 // Data transfer (SDM Vol. 1 §5.1.1): mov and its zero/sign-extending forms,
-// lea, push/pop, xchg, cmpxchg, leave, bswap, movbe, cmovcc and setcc
+// lea, push/pop, xchg, cmpxchg (8b, 16b), enter, leave, bswap, movbe, xlat, cmovcc and setcc
 // (conditions come from the lazy flags, fused where possible).
-import { Mnemonic, Register } from "iced-x86";
-import { ALL_FLAGS } from "../emit/flags.js";
+import { Code, Mnemonic, Register } from "iced-x86";
+import { ALL_FLAGS, ZF } from "../emit/flags.js";
 import { registerSize, type FunctionContext } from "../emit/function-context.js";
 import { i32, type Expr, type Size } from "../emit/wasm.js";
 import { conditionOf } from "./conditions.js";
+import { specialRegisterMove } from "./privileged.js";
 import type { SemanticsEntry } from "./types.js";
 
 const RSP = 4;
 const RBP = 5;
 
 function mov(ctx: FunctionContext): void {
+  if (specialRegisterMove(ctx)) return;
   const size = ctx.operandSize(0);
   ctx.write(0, ctx.read(1, size));
 }
@@ -79,16 +81,83 @@ function cmpxchg(ctx: FunctionContext): void {
   const equal = ctx.let(m.i64.eq(ctx.get(acc), ctx.get(dst)), i32);
   // The destination is always written (with its old value when unequal).
   ctx.write(0, m.select(ctx.get(equal, i32), ctx.get(src), ctx.get(dst)));
-  const accReg = [Register.AL, Register.AX, 0, Register.EAX, 0, 0, 0, Register.RAX][
-    size - 1
-  ] as Register;
-  ctx.writeReg(accReg, m.select(ctx.get(equal, i32), ctx.get(acc), ctx.get(dst)));
+  // The accumulator is written only when unequal: a successful 32-bit
+  // cmpxchg leaves RAX, upper half included, as it was.
+  const loaded =
+    size >= 4
+      ? ctx.get(dst)
+      : m.i64.or(m.i64.and(ctx.gpr(0), ctx.w.c64(~((1n << BigInt(size * 8)) - 1n))), ctx.get(dst));
+  ctx.setGpr(0, m.select(ctx.get(equal, i32), ctx.gpr(0), loaded));
+}
+
+/** xlat: AL = [RBX + AL] (SDM Vol. 2B "XLAT/XLATB"; 64-bit addressing uses RBX). */
+function xlat(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const address = m.i64.add(ctx.gpr(3), m.i64.and(ctx.gpr(0), ctx.w.c64(0xff)));
+  ctx.writeReg(Register.AL, ctx.w.load(1, ctx.w.pointer(address)));
+}
+
+/**
+ * cmpxchg8b/cmpxchg16b (SDM Vol. 2A "CMPXCHG8B/CMPXCHG16B"): compare
+ * EDX:EAX (RDX:RAX) with the memory operand; equal → ZF = 1 and store
+ * ECX:EBX (RCX:RBX), else ZF = 0 and load it into EDX:EAX (RDX:RAX).
+ * Only ZF changes. The 16-byte form's #GP for an unaligned operand is not
+ * raised (one thread: atomicity needs no alignment here).
+ */
+function cmpxchgWide(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const w = ctx.w;
+  const half: Size = ctx.ins.mnemonic === Mnemonic.Cmpxchg16b ? 8 : 4;
+  const ptr = ctx.let(ctx.pointer(ctx.memory()), i32);
+  const at = (offset: number): Expr => m.i32.add(ctx.get(ptr, i32), w.c32(offset));
+  const low = ctx.let(w.load(half, ctx.get(ptr, i32)));
+  const high = ctx.let(w.load(half, at(half)));
+  const equal = ctx.let(
+    m.i32.and(
+      m.i64.eq(ctx.get(low), w.truncate(ctx.gpr(0), half)),
+      m.i64.eq(ctx.get(high), w.truncate(ctx.gpr(2), half)),
+    ),
+    i32,
+  );
+  ctx.setFlag(ZF, ctx.get(equal, i32));
+  ctx.emit(
+    m.if(
+      ctx.get(equal, i32),
+      w.block([w.store(half, ctx.get(ptr, i32), ctx.gpr(3)), w.store(half, at(half), ctx.gpr(1))]),
+    ),
+  );
+  // Loading EDX:EAX writes 32-bit registers, which zero-extends them.
+  ctx.setGpr(0, m.select(ctx.get(equal, i32), ctx.gpr(0), ctx.get(low)));
+  ctx.setGpr(2, m.select(ctx.get(equal, i32), ctx.gpr(2), ctx.get(high)));
 }
 
 function leave(ctx: FunctionContext): void {
   ctx.setGpr(RSP, ctx.gpr(RBP));
   const v = pop(ctx);
   ctx.setGpr(RBP, ctx.get(v));
+}
+
+/**
+ * enter imm16, imm8 (64-bit operand size; SDM Vol. 2A "ENTER"): push RBP,
+ * copy nesting-level − 1 frame pointers from the old frame, push the new
+ * frame pointer when nesting, then RBP = frame and RSP −= imm16.
+ */
+function enter(ctx: FunctionContext): void {
+  const [sizeOp, levelOp] = ctx.ins.operands;
+  if (ctx.ins.code !== Code.Enterq_imm16_imm8 || sizeOp?.kind !== "imm" || levelOp?.kind !== "imm")
+    throw new Error("enter with a 16-bit or 32-bit operand size");
+  const m = ctx.m;
+  const w = ctx.w;
+  const level = Number(levelOp.value) % 32;
+  push(ctx, ctx.gpr(RBP));
+  const frame = ctx.let(ctx.gpr(RSP));
+  for (let i = 1; i < level; i++) {
+    ctx.setGpr(RBP, m.i64.sub(ctx.gpr(RBP), w.c64(8)));
+    push(ctx, w.load(8, w.pointer(ctx.gpr(RBP))));
+  }
+  if (level > 0) push(ctx, ctx.get(frame));
+  ctx.setGpr(RBP, ctx.get(frame));
+  ctx.setGpr(RSP, m.i64.sub(ctx.gpr(RSP), w.c64(sizeOp.value)));
 }
 
 function bswap(ctx: FunctionContext): void {
@@ -170,9 +239,13 @@ export const dataTransferSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Pop, popHandler],
   [Mnemonic.Xchg, xchg],
   [Mnemonic.Cmpxchg, cmpxchg],
+  [Mnemonic.Cmpxchg8b, cmpxchgWide],
+  [Mnemonic.Cmpxchg16b, cmpxchgWide],
+  [Mnemonic.Enter, enter],
   [Mnemonic.Leave, leave],
   [Mnemonic.Bswap, bswap],
   [Mnemonic.Movbe, movbe],
+  [Mnemonic.Xlatb, xlat],
   ...CMOVS.map((mn) => [mn, cmov] as const),
   ...SETS.map((mn) => [mn, setcc] as const),
 ];

@@ -6,10 +6,16 @@ import { Mnemonic } from "iced-x86";
 import { binarySemantics } from "./binary.js";
 import { bitOpSemantics } from "./bit-op.js";
 import { conversionSemantics } from "./conversion.js";
+import { crc32Semantics } from "./crc32.js";
 import { dataTransferSemantics } from "./data-transfer.js";
+import { flagControlSemantics } from "./flag-control.js";
 import { logicalSemantics } from "./logical.js";
+import { privilegedSemantics } from "./privileged.js";
+import { rotateCarrySemantics } from "./rotate-carry.js";
 import { sseSemantics } from "./sse.js";
+import { sseArithSemantics } from "./sse-arith.js";
 import { sseFloatSemantics } from "./sse-float.js";
+import { sse42StringSemantics } from "./sse42-string.js";
 import { cmpsdString, movsdString, stringOpSemantics } from "./string-op.js";
 import { systemSemantics } from "./system.js";
 import { x87Semantics } from "./x87.js";
@@ -22,9 +28,15 @@ const FAMILIES: readonly (readonly SemanticsEntry[])[] = [
   dataTransferSemantics,
   conversionSemantics,
   bitOpSemantics,
+  rotateCarrySemantics,
+  flagControlSemantics,
   stringOpSemantics,
   sseSemantics,
   sseFloatSemantics,
+  sse42StringSemantics,
+  sseArithSemantics,
+  crc32Semantics,
+  privilegedSemantics,
   systemSemantics,
   x87Semantics,
 ];

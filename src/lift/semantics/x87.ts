@@ -1,359 +1,251 @@
-// x87 floating point in f64 (ARCHITECTURE.md "Lifting" 4: a documented
-// precision difference — 80-bit values are rounded to double when loaded).
-// The register stack lives in the state block (SDM Vol. 1 §8.1: eight data
-// registers, TOP in the status word, C0–C3 condition codes); x87 code is
-// rare and cold, so it is not kept in locals. fcomi/fucomi set ZF PF CF;
-// fcom/fucom/ftst/fxam set C0 C2 C3 for fnstsw.
+// x87 floating point as a hypercall (the seam to the vkernel, STYLE.md): the
+// 80-bit register stack, control and status words live in the state block
+// and a soft-float in src/vkernel/x87/ executes each instruction exactly as
+// SDM Vol. 1 ch. 4 and 8 describe — double extended precision, precision
+// and rounding control, NaNs and denormals. This file only maps encodings to
+// a packed id (x87-ops.ts) and passes the memory operand's address; FCOMI
+// and FUCOMI take ZF PF CF from the result, FNSTSW AX writes it, FCMOVcc
+// tests its condition here. x87 code is rare and cold, so a call per
+// instruction costs nothing that matters.
+import { ConditionCode, MemorySize, Mnemonic, Register } from "iced-x86";
 import binaryen from "binaryen";
-import { Mnemonic, Register } from "iced-x86";
 import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f64, i32, i64, type Expr } from "../emit/wasm.js";
-import { STATE_X87_CW, STATE_X87_SW, STATE_X87_TOP, stateX87 } from "../guest-layout.js";
-import type { SemanticsEntry } from "./types.js";
-import { LOAD80, POW2, STORE80 } from "./x87-helpers.js";
+import { i32, type Expr } from "../emit/wasm.js";
+import type { Handler, SemanticsEntry } from "./types.js";
+import {
+  encodeX87,
+  X87_CF,
+  X87_CONST,
+  X87_MEM,
+  X87_OP,
+  X87_PF,
+  X87_ZF,
+  type X87Mem,
+  type X87Op,
+} from "./x87-ops.js";
 
-const top = (c: FunctionContext): Expr => c.m.i32.load(0, 4, c.w.c32(STATE_X87_TOP));
-/** Address of ST(i). */
-const slot = (c: FunctionContext, i: number): Expr =>
-  c.m.i32.add(
-    c.w.c32(stateX87(0)),
-    c.m.i32.shl(c.m.i32.and(c.m.i32.add(top(c), c.w.c32(i)), c.w.c32(7)), c.w.c32(3)),
-  );
-const st = (c: FunctionContext, i: number): Expr => c.m.f64.load(0, 8, slot(c, i));
-const setSt = (c: FunctionContext, i: number, v: Expr): void => {
-  const value = c.let(v, f64);
-  c.emit(c.m.f64.store(0, 8, slot(c, i), c.get(value, f64)));
-};
-const moveTop = (c: FunctionContext, delta: number): void =>
-  c.emit(
-    c.m.i32.store(
-      0,
-      4,
-      c.w.c32(STATE_X87_TOP),
-      c.m.i32.and(c.m.i32.add(top(c), c.w.c32(delta)), c.w.c32(7)),
-    ),
-  );
-const push = (c: FunctionContext, v: Expr): void => {
-  const value = c.let(v, f64);
-  moveTop(c, -1);
-  c.emit(c.m.f64.store(0, 8, slot(c, 0), c.get(value, f64)));
-};
-const pop = (c: FunctionContext): void => moveTop(c, 1);
+/** Internal name of the kernel import: (id: i32, address: i32) → i32. */
+export const X87_IMPORT = "kernel_x87";
 
 const stIndex = (reg: Register): number => reg - Register.ST0;
 
-/** A floating-point memory operand (m32fp, m64fp, m80fp) as f64. */
-function loadFp(c: FunctionContext): Expr {
-  const mem = c.memory();
-  const ptr = c.pointer(mem);
-  if (mem.size === 4) return c.m.f64.promote(c.m.f32.load(0, 1, ptr));
-  if (mem.size === 10) return c.m.call(LOAD80, [ptr], f64);
-  return c.m.f64.load(0, 1, ptr);
+const MEMORY_FORMATS = new Map<MemorySize, X87Mem>([
+  [MemorySize.Int16, X87_MEM.INT16],
+  [MemorySize.Int32, X87_MEM.INT32],
+  [MemorySize.Int64, X87_MEM.INT64],
+  [MemorySize.Float32, X87_MEM.FP32],
+  [MemorySize.Float64, X87_MEM.FP64],
+  [MemorySize.Float80, X87_MEM.FP80],
+  [MemorySize.Bcd, X87_MEM.BCD],
+]);
+
+/** The memory operand's format, or NONE when the instruction has none. */
+function memoryFormat(c: FunctionContext): X87Mem {
+  if (!c.ins.operands.some((op) => op.kind === "mem")) return X87_MEM.NONE;
+  return MEMORY_FORMATS.get(c.memory().memorySize) ?? X87_MEM.IMAGE;
 }
 
-function storeFp(c: FunctionContext, v: Expr): void {
-  const mem = c.memory();
-  const ptr = c.pointer(mem);
-  if (mem.size === 4) c.emit(c.m.f32.store(0, 1, ptr, c.m.f32.demote(v)));
-  else if (mem.size === 10) c.emit(c.m.call(STORE80, [ptr, v], binaryen.none));
-  else c.emit(c.m.f64.store(0, 1, ptr, v));
+interface CallOptions {
+  readonly reg?: number;
+  readonly toReg?: boolean;
+  readonly pops?: number;
 }
 
-/** The source of a one-operand-or-two form: memory, ST(i), or ST(1) when implicit. */
-function source(c: FunctionContext): Expr {
-  const ops = c.ins.operands;
-  const last = ops[ops.length - 1];
-  if (last?.kind === "mem") return loadFp(c);
-  if (last?.kind === "reg") return st(c, stIndex(last.reg));
-  return st(c, 1);
+/** The hypercall for the current instruction; returns its i32 result. */
+function x87Call(c: FunctionContext, op: X87Op, o: CallOptions = {}): Expr {
+  const mem = memoryFormat(c);
+  const hasMemory = c.ins.operands.some((x) => x.kind === "mem");
+  const id = encodeX87({ op, reg: o.reg ?? 0, toReg: o.toReg ?? false, pops: o.pops ?? 0, mem });
+  const address = hasMemory ? c.pointer(c.memory()) : c.w.c32(0);
+  return c.m.call(X87_IMPORT, [c.w.c32(id), address], i32);
 }
 
-function fld(c: FunctionContext): void {
-  const op = c.ins.operands[0];
-  push(c, op?.kind === "reg" ? st(c, stIndex(op.reg)) : loadFp(c));
+const run = (c: FunctionContext, op: X87Op, o?: CallOptions): void =>
+  c.emit(c.m.drop(x87Call(c, op, o)));
+
+/** The ST(i) register operand at `index`, if it is one. */
+function stOperand(c: FunctionContext, index: number): number | undefined {
+  const op = c.ins.operands[index];
+  return op?.kind === "reg" && op.reg >= Register.ST0 && op.reg <= Register.ST7
+    ? stIndex(op.reg)
+    : undefined;
 }
 
-function fild(c: FunctionContext): void {
-  const size = c.memory().size as 2 | 4 | 8;
-  push(c, c.m.f64.convert_s.i64(c.w.signExtend(c.w.load(size, c.pointer(c.memory())), size)));
+/** Instructions whose only operand is ST(i) or memory (FLD, FST, FCOM, FXCH …). */
+function simple(op: X87Op, pops = 0, operand = 0): Handler {
+  return (c) => run(c, op, { reg: stOperand(c, operand) ?? 1, pops });
 }
 
-function fst(popAfter: boolean) {
-  return (c: FunctionContext): void => {
-    const op = c.ins.operands[0];
-    if (op?.kind === "reg") setSt(c, stIndex(op.reg), st(c, 0));
-    else storeFp(c, st(c, 0));
-    if (popAfter) pop(c);
+/** FADD-family: `dst op= src`; two register forms name the destination first. */
+function arith(op: X87Op, pops = 0): Handler {
+  return (c) => {
+    const first = stOperand(c, 0);
+    const second = stOperand(c, 1);
+    if (first === undefined || second === undefined) return run(c, op, { pops });
+    if (first === 0) return run(c, op, { reg: second, pops });
+    return run(c, op, { reg: first, toReg: true, pops });
   };
 }
 
-/** Rounds per the control word's RC field (SDM Vol. 1 §8.1.5.3). */
-function roundByControl(c: FunctionContext, v: Expr): Expr {
-  const m = c.m;
-  const x = c.let(v, f64);
-  const rc = c.let(
-    m.i32.and(m.i32.shr_u(m.i32.load(0, 4, c.w.c32(STATE_X87_CW)), c.w.c32(10)), c.w.c32(3)),
-    i32,
-  );
-  const is = (k: number): Expr => m.i32.eq(c.get(rc, i32), c.w.c32(k));
-  return m.select(
-    is(0),
-    m.f64.nearest(c.get(x, f64)),
-    m.select(
-      is(1),
-      m.f64.floor(c.get(x, f64)),
-      m.select(is(2), m.f64.ceil(c.get(x, f64)), m.f64.trunc(c.get(x, f64))),
-    ),
-  );
+/** FCOM-family with an explicit ST(0), ST(i) (or memory, or implicit ST(1)). */
+function compare(op: X87Op, pops: number): Handler {
+  return (c) => run(c, op, { reg: stOperand(c, 1) ?? stOperand(c, 0) ?? 1, pops });
 }
 
-function fist(popAfter: boolean, truncate: boolean) {
-  return (c: FunctionContext): void => {
+/** FCOMI/FUCOMI: ZF PF CF from the result (SDM Vol. 2A "FCOMI"); OF SF AF cleared. */
+function comi(op: X87Op, pops: number): Handler {
+  return (c) => {
     const m = c.m;
-    const size = c.memory().size as 2 | 4 | 8;
-    const rounded = c.let(truncate ? m.f64.trunc(st(c, 0)) : roundByControl(c, st(c, 0)), f64);
-    const limit = 2 ** (size * 8 - 1);
-    const inRange = m.i32.and(
-      m.f64.ge(c.get(rounded, f64), m.f64.const(-limit)),
-      m.f64.lt(c.get(rounded, f64), m.f64.const(limit)),
-    );
-    // Out of range: the "integer indefinite" value, the most negative integer.
-    const value = m.select(
-      inRange,
-      m.i64.trunc_s_sat.f64(c.get(rounded, f64)),
-      c.w.c64(-(1n << BigInt(size * 8 - 1))),
-    );
-    c.emit(c.w.store(size, c.pointer(c.memory()), value));
-    if (popAfter) pop(c);
-  };
-}
-
-type Arith = "add" | "sub" | "subr" | "mul" | "div" | "divr";
-
-function arith(op: Arith, popAfter: boolean) {
-  return (c: FunctionContext): void => {
-    const m = c.m;
-    const ops = c.ins.operands;
-    // Two-register forms name the destination first; others write ST(0).
-    const dst =
-      ops.length === 2 && ops[0]?.kind === "reg"
-        ? stIndex(ops[0].reg)
-        : popAfter && ops.length === 0
-          ? 1
-          : 0;
-    const srcIndex =
-      ops.length === 2 && ops[1]?.kind === "reg" ? stIndex(ops[1].reg) : ops.length === 0 ? 0 : -1;
-    const a = c.let(st(c, dst), f64);
-    const b = c.let(srcIndex >= 0 ? st(c, srcIndex) : source(c), f64);
-    const A = (): Expr => c.get(a, f64);
-    const B = (): Expr => c.get(b, f64);
-    const result = {
-      add: () => m.f64.add(A(), B()),
-      sub: () => m.f64.sub(A(), B()),
-      subr: () => m.f64.sub(B(), A()),
-      mul: () => m.f64.mul(A(), B()),
-      div: () => m.f64.div(A(), B()),
-      divr: () => m.f64.div(B(), A()),
-    }[op]();
-    setSt(c, dst, result);
-    if (popAfter) pop(c);
-  };
-}
-
-function unary(op: (c: FunctionContext, v: Expr) => Expr) {
-  return (c: FunctionContext): void => setSt(c, 0, op(c, st(c, 0)));
-}
-
-/** fcomi/fucomi: ZF PF CF like comisd (SDM Vol. 2A "FCOMI"). */
-function comi(popAfter: boolean) {
-  return (c: FunctionContext): void => {
-    const m = c.m;
-    const op = c.ins.operands[1];
-    const a = c.let(st(c, 0), f64);
-    const b = c.let(st(c, op?.kind === "reg" ? stIndex(op.reg) : 1), f64);
-    const unordered = c.let(
-      m.i32.or(m.f64.ne(c.get(a, f64), c.get(a, f64)), m.f64.ne(c.get(b, f64), c.get(b, f64))),
-      i32,
-    );
-    c.setFlag(ZF, m.i32.or(c.get(unordered, i32), m.f64.eq(c.get(a, f64), c.get(b, f64))));
-    c.setFlag(PF, c.get(unordered, i32));
-    c.setFlag(CF, m.i32.or(c.get(unordered, i32), m.f64.lt(c.get(a, f64), c.get(b, f64))));
+    const r = c.let(x87Call(c, op, { reg: stOperand(c, 1) ?? 1, pops }), i32);
+    const bit = (mask: number): Expr =>
+      m.i32.ne(m.i32.and(c.get(r, i32), c.w.c32(mask)), c.w.c32(0));
+    c.setFlag(ZF, bit(X87_ZF));
+    c.setFlag(PF, bit(X87_PF));
+    c.setFlag(CF, bit(X87_CF));
     c.clearFlags(OF | SF | AF);
-    if (popAfter) pop(c);
   };
 }
 
-/** Sets C3 C2 C0 (bits 14, 10, 8 of the status word). */
-function setConditionCodes(c: FunctionContext, c3: Expr, c2: Expr, c0: Expr, c1?: Expr): void {
-  const m = c.m;
-  const w = c.w;
-  let bits = m.i32.or(
-    m.i32.or(m.i32.shl(c3, w.c32(14)), m.i32.shl(c2, w.c32(10))),
-    m.i32.shl(c0, w.c32(8)),
-  );
-  if (c1 !== undefined) bits = m.i32.or(bits, m.i32.shl(c1, w.c32(9)));
-  const sw = m.i32.and(m.i32.load(0, 4, w.c32(STATE_X87_SW)), w.c32(~0x4700));
-  c.emit(m.i32.store(0, 4, w.c32(STATE_X87_SW), m.i32.or(sw, bits)));
-}
-
-function fcom(pops: number, withZero = false) {
-  return (c: FunctionContext): void => {
-    const m = c.m;
-    const a = c.let(st(c, 0), f64);
-    const b = c.let(withZero ? m.f64.const(0) : source(c), f64);
-    const unordered = c.let(
-      m.i32.or(m.f64.ne(c.get(a, f64), c.get(a, f64)), m.f64.ne(c.get(b, f64), c.get(b, f64))),
-      i32,
-    );
-    setConditionCodes(
-      c,
-      m.i32.or(c.get(unordered, i32), m.f64.eq(c.get(a, f64), c.get(b, f64))),
-      c.get(unordered, i32),
-      m.i32.or(c.get(unordered, i32), m.f64.lt(c.get(a, f64), c.get(b, f64))),
-    );
-    for (let i = 0; i < pops; i++) pop(c);
+/** FCMOVcc: ST(0) ← ST(i) when the EFLAGS condition holds. */
+function fcmov(cc: ConditionCode): Handler {
+  return (c) => {
+    const call = c.m.drop(x87Call(c, X87_OP.MOV, { reg: stOperand(c, 1) ?? 1 }));
+    c.emit(c.m.if(c.condition(cc), call));
   };
-}
-
-/** fxam: class in C3 C2 C0, sign in C1 (SDM Vol. 2A "FXAM"); the stack is never tagged empty. */
-function fxam(c: FunctionContext): void {
-  const m = c.m;
-  const w = c.w;
-  const bits = c.let(m.i64.reinterpret(st(c, 0)), i64);
-  const exp = c.let(
-    m.i32.wrap(m.i64.and(m.i64.shr_u(c.get(bits, i64), w.c64(52)), w.c64(0x7ff))),
-    i32,
-  );
-  const frac = c.let(m.i64.and(c.get(bits, i64), w.c64((1n << 52n) - 1n)), i64);
-  const isMaxExp = m.i32.eq(c.get(exp, i32), w.c32(0x7ff));
-  const isZeroExp = m.i32.eqz(c.get(exp, i32));
-  const fracZero = m.i64.eqz(c.get(frac, i64));
-  // NaN 001, normal 010, infinity 011, zero 100, denormal 110.
-  const nan = c.let(m.i32.and(isMaxExp, m.i32.eqz(fracZero)), i32);
-  const zero = c.let(m.i32.and(m.i32.eqz(c.get(exp, i32)), m.i64.eqz(c.get(frac, i64))), i32);
-  const c3 = m.i32.or(
-    c.get(zero, i32),
-    m.i32.and(isZeroExp, m.i32.eqz(m.i64.eqz(c.get(frac, i64)))),
-  );
-  const c2 = m.i32.and(m.i32.eqz(c.get(nan, i32)), m.i32.eqz(c.get(zero, i32)));
-  const c0 = m.i32.and(m.i32.eq(c.get(exp, i32), w.c32(0x7ff)), w.c32(1));
-  setConditionCodes(c, c3, c2, c0, m.i32.wrap(m.i64.shr_u(c.get(bits, i64), w.c64(63))));
 }
 
 function fnstsw(c: FunctionContext): void {
-  const m = c.m;
-  const sw = m.i32.or(
-    m.i32.and(m.i32.load(0, 4, c.w.c32(STATE_X87_SW)), c.w.c32(~0x3800)),
-    m.i32.shl(top(c), c.w.c32(11)),
-  );
   const op = c.ins.operands[0];
-  if (op?.kind === "reg") c.writeReg(op.reg, m.i64.extend_u(sw));
-  else c.emit(m.i32.store16(0, 1, c.pointer(c.memory()), sw));
+  const result = x87Call(c, X87_OP.STSW);
+  if (op?.kind === "reg") c.writeReg(op.reg, c.m.i64.extend_u(result));
+  else c.emit(c.m.drop(result));
 }
 
-function constant(value: number) {
-  return (c: FunctionContext): void => push(c, c.m.f64.const(value));
+/** Environment images: only the 32-bit-operand layouts (28 and 108 bytes, 512 for FXSAVE). */
+function image(op: X87Op, bytes: number, xmm: "save" | "restore" | "none" = "none"): Handler {
+  return (c) => {
+    if (c.memory().size !== bytes) throw new Error(`x87 image size in ${c.ins.text}`);
+    // FXSAVE/FXRSTOR read and write XMM registers, which lifted code keeps in locals.
+    if (xmm !== "none") c.emit(...c.spill());
+    c.emit(c.m.drop(x87Call(c, op)));
+    if (xmm === "restore") c.emit(...c.reload());
+  };
 }
+
+const constant =
+  (index: number): Handler =>
+  (c) =>
+    run(c, X87_OP.LDCONST, { reg: index });
+const nothing: Handler = () => undefined;
+const plain =
+  (op: X87Op): Handler =>
+  (c) =>
+    run(c, op);
 
 export const x87Semantics: readonly SemanticsEntry[] = [
-  [Mnemonic.Fld, fld],
-  [Mnemonic.Fild, fild],
-  [Mnemonic.Fst, fst(false)],
-  [Mnemonic.Fstp, fst(true)],
-  [Mnemonic.Fist, fist(false, false)],
-  [Mnemonic.Fistp, fist(true, false)],
-  [Mnemonic.Fisttp, fist(true, true)],
-  [
-    Mnemonic.Fxch,
-    (c) => {
-      const op = c.ins.operands[1] ?? c.ins.operands[0];
-      const i = op?.kind === "reg" ? stIndex(op.reg) : 1;
-      const a = c.let(st(c, 0), f64);
-      setSt(c, 0, st(c, i));
-      setSt(c, i, c.get(a, f64));
-    },
-  ],
-  [Mnemonic.Fadd, arith("add", false)],
-  [Mnemonic.Faddp, arith("add", true)],
-  [Mnemonic.Fsub, arith("sub", false)],
-  [Mnemonic.Fsubp, arith("sub", true)],
-  [Mnemonic.Fsubr, arith("subr", false)],
-  [Mnemonic.Fsubrp, arith("subr", true)],
-  [Mnemonic.Fmul, arith("mul", false)],
-  [Mnemonic.Fmulp, arith("mul", true)],
-  [Mnemonic.Fdiv, arith("div", false)],
-  [Mnemonic.Fdivp, arith("div", true)],
-  [Mnemonic.Fdivr, arith("divr", false)],
-  [Mnemonic.Fdivrp, arith("divr", true)],
-  [Mnemonic.Fchs, unary((c, v) => c.m.f64.neg(v))],
-  [Mnemonic.Fabs, unary((c, v) => c.m.f64.abs(v))],
-  [Mnemonic.Fsqrt, unary((c, v) => c.m.f64.sqrt(v))],
-  [Mnemonic.Frndint, unary((c, v) => roundByControl(c, v))],
-  [
-    Mnemonic.Fscale,
-    (c) => setSt(c, 0, c.m.f64.mul(st(c, 0), c.m.call(POW2, [c.m.f64.trunc(st(c, 1))], f64))),
-  ],
-  [
-    Mnemonic.Fprem,
-    (c) => {
-      const m = c.m;
-      const a = c.let(st(c, 0), f64);
-      const b = c.let(st(c, 1), f64);
-      setSt(
-        c,
-        0,
-        m.f64.sub(
-          c.get(a, f64),
-          m.f64.mul(m.f64.trunc(m.f64.div(c.get(a, f64), c.get(b, f64))), c.get(b, f64)),
-        ),
-      );
-      setConditionCodes(c, c.w.c32(0), c.w.c32(0), c.w.c32(0));
-    },
-  ],
-  [Mnemonic.Fucomi, comi(false)],
-  [Mnemonic.Fucomip, comi(true)],
-  [Mnemonic.Fcomi, comi(false)],
-  [Mnemonic.Fcomip, comi(true)],
-  [Mnemonic.Fucom, fcom(0)],
-  [Mnemonic.Fucomp, fcom(1)],
-  [Mnemonic.Fucompp, fcom(2)],
-  [Mnemonic.Fcom, fcom(0)],
-  [Mnemonic.Fcomp, fcom(1)],
-  [Mnemonic.Fcompp, fcom(2)],
-  [Mnemonic.Ftst, fcom(0, true)],
-  [Mnemonic.Fxam, fxam],
+  [Mnemonic.Fld, simple(X87_OP.LD)],
+  [Mnemonic.Fild, simple(X87_OP.LD)],
+  [Mnemonic.Fst, simple(X87_OP.ST)],
+  [Mnemonic.Fstp, simple(X87_OP.ST, 1)],
+  [Mnemonic.Fist, plain(X87_OP.IST)],
+  [Mnemonic.Fistp, (c) => run(c, X87_OP.IST, { pops: 1 })],
+  [Mnemonic.Fisttp, (c) => run(c, X87_OP.ISTT, { pops: 1 })],
+  [Mnemonic.Fbld, simple(X87_OP.LD)],
+  [Mnemonic.Fbstp, (c) => run(c, X87_OP.BSTP, { pops: 1 })],
+  [Mnemonic.Fld1, constant(X87_CONST.ONE)],
+  [Mnemonic.Fldl2t, constant(X87_CONST.L2T)],
+  [Mnemonic.Fldl2e, constant(X87_CONST.L2E)],
+  [Mnemonic.Fldpi, constant(X87_CONST.PI)],
+  [Mnemonic.Fldlg2, constant(X87_CONST.LG2)],
+  [Mnemonic.Fldln2, constant(X87_CONST.LN2)],
+  [Mnemonic.Fldz, constant(X87_CONST.Z)],
+  [Mnemonic.Fadd, arith(X87_OP.ADD)],
+  [Mnemonic.Faddp, arith(X87_OP.ADD, 1)],
+  [Mnemonic.Fiadd, arith(X87_OP.ADD)],
+  [Mnemonic.Fsub, arith(X87_OP.SUB)],
+  [Mnemonic.Fsubp, arith(X87_OP.SUB, 1)],
+  [Mnemonic.Fisub, arith(X87_OP.SUB)],
+  [Mnemonic.Fsubr, arith(X87_OP.SUBR)],
+  [Mnemonic.Fsubrp, arith(X87_OP.SUBR, 1)],
+  [Mnemonic.Fisubr, arith(X87_OP.SUBR)],
+  [Mnemonic.Fmul, arith(X87_OP.MUL)],
+  [Mnemonic.Fmulp, arith(X87_OP.MUL, 1)],
+  [Mnemonic.Fimul, arith(X87_OP.MUL)],
+  [Mnemonic.Fdiv, arith(X87_OP.DIV)],
+  [Mnemonic.Fdivp, arith(X87_OP.DIV, 1)],
+  [Mnemonic.Fidiv, arith(X87_OP.DIV)],
+  [Mnemonic.Fdivr, arith(X87_OP.DIVR)],
+  [Mnemonic.Fdivrp, arith(X87_OP.DIVR, 1)],
+  [Mnemonic.Fidivr, arith(X87_OP.DIVR)],
+  [Mnemonic.Fcom, compare(X87_OP.COM, 0)],
+  [Mnemonic.Fcomp, compare(X87_OP.COM, 1)],
+  [Mnemonic.Fcompp, compare(X87_OP.COM, 2)],
+  [Mnemonic.Ficom, compare(X87_OP.COM, 0)],
+  [Mnemonic.Ficomp, compare(X87_OP.COM, 1)],
+  [Mnemonic.Fucom, compare(X87_OP.UCOM, 0)],
+  [Mnemonic.Fucomp, compare(X87_OP.UCOM, 1)],
+  [Mnemonic.Fucompp, compare(X87_OP.UCOM, 2)],
+  [Mnemonic.Fcomi, comi(X87_OP.COMI, 0)],
+  [Mnemonic.Fcomip, comi(X87_OP.COMI, 1)],
+  [Mnemonic.Fucomi, comi(X87_OP.UCOMI, 0)],
+  [Mnemonic.Fucomip, comi(X87_OP.UCOMI, 1)],
+  [Mnemonic.Ftst, plain(X87_OP.TST)],
+  [Mnemonic.Fxam, plain(X87_OP.XAM)],
+  [Mnemonic.Fchs, plain(X87_OP.CHS)],
+  [Mnemonic.Fabs, plain(X87_OP.ABS)],
+  [Mnemonic.Fsqrt, plain(X87_OP.SQRT)],
+  [Mnemonic.Frndint, plain(X87_OP.RNDINT)],
+  [Mnemonic.Fscale, plain(X87_OP.SCALE)],
+  [Mnemonic.Fxtract, plain(X87_OP.XTRACT)],
+  [Mnemonic.Fprem, plain(X87_OP.PREM)],
+  [Mnemonic.Fprem1, plain(X87_OP.PREM1)],
+  [Mnemonic.F2xm1, plain(X87_OP.F2XM1)],
+  [Mnemonic.Fyl2x, plain(X87_OP.YL2X)],
+  [Mnemonic.Fyl2xp1, plain(X87_OP.YL2XP1)],
+  [Mnemonic.Fsin, plain(X87_OP.SIN)],
+  [Mnemonic.Fcos, plain(X87_OP.COS)],
+  [Mnemonic.Fsincos, plain(X87_OP.SINCOS)],
+  [Mnemonic.Fptan, plain(X87_OP.PTAN)],
+  [Mnemonic.Fpatan, plain(X87_OP.PATAN)],
+  [Mnemonic.Fxch, simple(X87_OP.XCH, 0, 1)],
+  [Mnemonic.Fcmovb, fcmov(ConditionCode.b)],
+  [Mnemonic.Fcmove, fcmov(ConditionCode.e)],
+  [Mnemonic.Fcmovbe, fcmov(ConditionCode.be)],
+  [Mnemonic.Fcmovu, fcmov(ConditionCode.p)],
+  [Mnemonic.Fcmovnb, fcmov(ConditionCode.ae)],
+  [Mnemonic.Fcmovne, fcmov(ConditionCode.ne)],
+  [Mnemonic.Fcmovnbe, fcmov(ConditionCode.a)],
+  [Mnemonic.Fcmovnu, fcmov(ConditionCode.np)],
+  [Mnemonic.Ffree, simple(X87_OP.FREE)],
+  [Mnemonic.Ffreep, simple(X87_OP.FREE, 1)],
+  [Mnemonic.Fincstp, plain(X87_OP.INCSTP)],
+  [Mnemonic.Fdecstp, plain(X87_OP.DECSTP)],
+  [Mnemonic.Fninit, plain(X87_OP.INIT)],
+  [Mnemonic.Finit, plain(X87_OP.INIT)],
+  [Mnemonic.Fnclex, plain(X87_OP.CLEX)],
+  [Mnemonic.Fclex, plain(X87_OP.CLEX)],
   [Mnemonic.Fnstsw, fnstsw],
-  [
-    Mnemonic.Fnstcw,
-    (c) =>
-      c.emit(
-        c.m.i32.store16(0, 1, c.pointer(c.memory()), c.m.i32.load(0, 4, c.w.c32(STATE_X87_CW))),
-      ),
-  ],
-  [
-    Mnemonic.Fldcw,
-    (c) =>
-      c.emit(
-        c.m.i32.store(0, 4, c.w.c32(STATE_X87_CW), c.m.i32.load16_u(0, 1, c.pointer(c.memory()))),
-      ),
-  ],
-  [Mnemonic.Fld1, constant(1)],
-  [Mnemonic.Fldz, constant(0)],
-  [Mnemonic.Fldpi, constant(Math.PI)],
-  [Mnemonic.Fldl2e, constant(Math.LOG2E)],
-  [Mnemonic.Fldln2, constant(Math.LN2)],
-  [Mnemonic.Fldl2t, constant(Math.log2(10))],
-  [Mnemonic.Fldlg2, constant(Math.LOG10E === 0 ? 0 : Math.log10(2))],
-  [
-    Mnemonic.Fninit,
-    (c) => {
-      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_X87_TOP), c.w.c32(0)));
-      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_X87_CW), c.w.c32(0x37f)));
-      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_X87_SW), c.w.c32(0)));
-    },
-  ],
-  [Mnemonic.Ffree, () => undefined],
-  [Mnemonic.Fincstp, (c) => moveTop(c, 1)],
-  [Mnemonic.Fdecstp, (c) => moveTop(c, -1)],
+  [Mnemonic.Fstsw, fnstsw],
+  [Mnemonic.Fnstcw, plain(X87_OP.STCW)],
+  [Mnemonic.Fstcw, plain(X87_OP.STCW)],
+  [Mnemonic.Fldcw, plain(X87_OP.LDCW)],
+  [Mnemonic.Fnstenv, image(X87_OP.STENV, 28)],
+  [Mnemonic.Fstenv, image(X87_OP.STENV, 28)],
+  [Mnemonic.Fldenv, image(X87_OP.LDENV, 28)],
+  [Mnemonic.Fnsave, image(X87_OP.SAVE, 108)],
+  [Mnemonic.Fsave, image(X87_OP.SAVE, 108)],
+  [Mnemonic.Frstor, image(X87_OP.RSTOR, 108)],
+  [Mnemonic.Fxsave, image(X87_OP.FXSAVE, 512, "save")],
+  [Mnemonic.Fxsave64, image(X87_OP.FXSAVE, 512, "save")],
+  [Mnemonic.Fxrstor, image(X87_OP.FXRSTOR, 512, "restore")],
+  [Mnemonic.Fxrstor64, image(X87_OP.FXRSTOR, 512, "restore")],
+  // No exceptions are ever pending unmasked (interpreter.ts), so WAIT has nothing to check.
+  [Mnemonic.Wait, nothing],
+  [Mnemonic.Fnop, nothing],
 ];
+
+/** Declares the x87 import on a lifted module. */
+export function addX87Import(m: binaryen.Module): void {
+  m.addFunctionImport(X87_IMPORT, "kernel", "x87", binaryen.createType([i32, i32]), i32);
+}

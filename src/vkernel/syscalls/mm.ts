@@ -1,7 +1,6 @@
 // Memory syscalls: brk(2), mmap(2) (anonymous, and private file mappings by
 // copying), munmap(2), mprotect(2) (accepted: wasm memory has no page
 // protection), mremap(2) (move by copy), madvise(2).
-import * as fs from "node:fs";
 import { EBADF, EINVAL, ENOMEM } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
@@ -23,7 +22,16 @@ function mmap(k: Kernel, a: SyscallArgs): number {
       k.space.unmap(address, length);
       return -EBADF;
     }
-    fs.readSync(f.hostFd, Buffer.from(k.memory.buffer, address, length), 0, length, num(a[5]));
+    // A private file mapping is a copy (wasm memory cannot share pages with a
+    // file): read through the open file, so image and device files map too.
+    // Bytes past the end of the file stay zero, as mmap(2) gives them.
+    const target = new Uint8Array(k.memory.buffer, address, length);
+    target.fill(0);
+    const n = f.file.pread(target, num(a[5]));
+    if (n < 0) {
+      k.space.unmap(address, length);
+      return n;
+    }
   }
   return address;
 }

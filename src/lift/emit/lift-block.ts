@@ -1,0 +1,196 @@
+// One guest basic block → wasm statements plus the branches that leave it
+// (SDM Vol. 1 §6.3–6.4 for the control transfers): every instruction through
+// its semantic handler, the terminator as branches the Relooper structures.
+// Shared by a function and its loop variants (lift-function.ts).
+import { FlowControl, Mnemonic } from "iced-x86";
+import type { DecodedInstruction } from "../decode.js";
+import {
+  endsBlock,
+  isTrapInstruction,
+  type DiscoveredBlock,
+  type DiscoveredFunction,
+} from "../discover.js";
+import { handlerFor } from "../semantics/table.js";
+import { conditionOf } from "../semantics/conditions.js";
+import { emitCall, emitReturn, jumpToDispatcher, tailCall } from "./control-flow.js";
+import type { FunctionContext, TrapRegistry } from "./function-context.js";
+import { i32, Wasm, type Expr } from "./wasm.js";
+
+export interface LiftEnvironment {
+  readonly w: Wasm;
+  readonly traps: TrapRegistry;
+  /** The wasm name of the function entered at `address`, if there is one. */
+  functionName(address: number): string | undefined;
+  /** Called once per instruction without semantics. */
+  unsupported(ins: DecodedInstruction): void;
+}
+
+const RCX = 1;
+
+/** Where a branch goes: a block (by guest address) or code that leaves the function. */
+export type BranchTarget = { readonly block: number } | { readonly exit: Expr };
+
+export interface BlockEnd {
+  /** Statements appended to the block (after flag materialisation). */
+  readonly code: Expr[];
+  /** Branches: a block of this function or exit code, with a condition (undefined = default). */
+  readonly branches: { target: BranchTarget; condition?: Expr }[];
+}
+
+export function isCall(ins: DecodedInstruction): boolean {
+  return ins.flow === FlowControl.Call || ins.flow === FlowControl.IndirectCall;
+}
+
+export function intraSuccessors(
+  b: DiscoveredBlock,
+  fn: DiscoveredFunction,
+  env: LiftEnvironment,
+): number[] {
+  const last = b.instructions[b.instructions.length - 1];
+  const inFn = (a: number | undefined): a is number => a !== undefined && fn.blocks.has(a);
+  if (last === undefined) return [];
+  if (!endsBlock(last)) return inFn(b.end) ? [b.end] : [];
+  switch (last.flow) {
+    case FlowControl.ConditionalBranch:
+      return [last.target, b.end].filter(inFn);
+    case FlowControl.UnconditionalBranch:
+      return inFn(last.target) && !(env.functionName(last.target) && last.target !== fn.entry)
+        ? [last.target]
+        : [];
+    case FlowControl.IndirectBranch:
+      return (b.jumpTable ?? []).filter(inFn);
+    case FlowControl.Call:
+    case FlowControl.IndirectCall:
+      return inFn(b.end) ? [b.end] : [];
+    default:
+      return [];
+  }
+}
+
+export function liftBlock(
+  ctx: FunctionContext,
+  block: DiscoveredBlock,
+  fn: DiscoveredFunction,
+  env: LiftEnvironment,
+  live: number,
+): BlockEnd {
+  const count = block.instructions.length;
+  for (let i = 0; i < count; i++) {
+    const ins = block.instructions[i] as DecodedInstruction;
+    ctx.ins = ins;
+    const terminator = i === count - 1 && endsBlock(ins);
+    if (terminator) return liftTerminator(ctx, ins, block, fn, env, live);
+    const handler = handlerFor(ins);
+    if (handler === undefined) {
+      env.unsupported(ins);
+      return { code: [ctx.trap(`unsupported instruction ${ins.text}`)], branches: [] };
+    }
+    try {
+      handler(ctx);
+    } catch {
+      // An operand form the handler does not cover (e.g. a segment register):
+      // report it like a missing handler rather than lifting it wrongly.
+      env.unsupported(ins);
+      return { code: [ctx.trap(`unsupported operands in ${ins.text}`)], branches: [] };
+    }
+  }
+  if (block.undecodable) {
+    return { code: [ctx.trap("undecodable instruction bytes", block.end)], branches: [] };
+  }
+  ctx.materializeFlags(live);
+  // Falling into another function's entry (discover.ts stops there) goes through the dispatcher.
+  const fallInto: BranchTarget = fn.blocks.has(block.end)
+    ? { block: block.end }
+    : { exit: jumpToDispatcher(ctx, ctx.w.c64(block.end)) };
+  return { code: [], branches: [{ target: fallInto }] };
+}
+
+function liftTerminator(
+  ctx: FunctionContext,
+  ins: DecodedInstruction,
+  block: DiscoveredBlock,
+  fn: DiscoveredFunction,
+  env: LiftEnvironment,
+  live: number,
+): BlockEnd {
+  const w = ctx.w;
+  const m = ctx.m;
+  const next = ins.ip + ins.length;
+  /** Where a jump to `target` goes: a block of ours, a tail call, or the dispatcher. */
+  const jumpTo = (target: number): BranchTarget => {
+    const callee = env.functionName(target);
+    if (callee !== undefined && target !== fn.entry) return { exit: tailCall(ctx, callee) };
+    if (fn.blocks.has(target)) return { block: target };
+    return { exit: jumpToDispatcher(ctx, w.c64(target)) };
+  };
+  const fallThrough = (): BranchTarget =>
+    fn.blocks.has(next) ? { block: next } : { exit: jumpToDispatcher(ctx, w.c64(next)) };
+  if (isTrapInstruction(ins)) {
+    return { code: [ctx.trap(`${Mnemonic[ins.mnemonic].toLowerCase()} executed`)], branches: [] };
+  }
+  switch (ins.flow) {
+    case FlowControl.ConditionalBranch: {
+      let condition: Expr;
+      if (ins.mnemonic === Mnemonic.Jrcxz || ins.mnemonic === Mnemonic.Jecxz) {
+        const size = ins.mnemonic === Mnemonic.Jrcxz ? 8 : 4;
+        condition = m.i64.eqz(w.truncate(ctx.gpr(RCX), size));
+      } else if (
+        ins.mnemonic === Mnemonic.Loop ||
+        ins.mnemonic === Mnemonic.Loope ||
+        ins.mnemonic === Mnemonic.Loopne
+      ) {
+        ctx.setGpr(RCX, m.i64.sub(ctx.gpr(RCX), w.c64(1)));
+        condition = m.i64.ne(ctx.gpr(RCX), w.c64(0));
+        if (ins.mnemonic !== Mnemonic.Loop) {
+          const zf = ctx.condition(conditionOf(Mnemonic.Je));
+          condition = m.i32.and(condition, ins.mnemonic === Mnemonic.Loope ? zf : m.i32.eqz(zf));
+        }
+      } else {
+        condition = ctx.condition(conditionOf(ins.mnemonic));
+      }
+      const c = ctx.let(condition, i32);
+      ctx.materializeFlags(live);
+      return {
+        code: [],
+        branches: [
+          { target: jumpTo(ins.target ?? 0), condition: ctx.get(c, i32) },
+          { target: fallThrough() },
+        ],
+      };
+    }
+    case FlowControl.UnconditionalBranch:
+      ctx.materializeFlags(live);
+      return { code: [], branches: [{ target: jumpTo(ins.target ?? 0) }] };
+    case FlowControl.IndirectBranch: {
+      const target = ctx.let(ctx.read(0, 8));
+      ctx.materializeFlags(live);
+      const table = (block.jumpTable ?? []).filter((t) => fn.blocks.has(t));
+      return {
+        code: [],
+        branches: [
+          ...table.map((t) => ({
+            target: { block: t },
+            condition: m.i64.eq(ctx.get(target), w.c64(t)),
+          })),
+          { target: { exit: jumpToDispatcher(ctx, ctx.get(target)) } },
+        ],
+      };
+    }
+    case FlowControl.Call:
+    case FlowControl.IndirectCall: {
+      const direct = ins.flow === FlowControl.Call && ins.target !== undefined;
+      const target = direct ? w.c64(ins.target ?? 0) : ctx.read(0, 8);
+      emitCall(ctx, target, next, direct ? env.functionName(ins.target ?? 0) : undefined);
+      ctx.materializeFlags(live);
+      return { code: [], branches: [{ target: fallThrough() }] };
+    }
+    case FlowControl.Return: {
+      const imm = ins.operands[0];
+      emitReturn(ctx, imm?.kind === "imm" ? Number(imm.value) : 0);
+      return { code: [], branches: [] };
+    }
+    default:
+      env.unsupported(ins);
+      return { code: [ctx.trap(`unsupported control transfer ${ins.text}`)], branches: [] };
+  }
+}

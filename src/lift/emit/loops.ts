@@ -1,0 +1,171 @@
+// Loop structure of one function's control-flow graph, for the CPU-budget
+// exit (budget.ts): the back edges that carry a budget check, and the
+// strongly connected components that bound the loop variants a yield
+// re-enters. Pure graph code over block start addresses.
+
+export type Successors = ReadonlyMap<number, readonly number[]>;
+
+/**
+ * Back edges: edges to a block on the depth-first search stack. Removing them
+ * leaves the graph acyclic, so every cycle — irreducible ones included —
+ * passes at least one of them. In a reducible graph their targets are
+ * exactly the natural loop headers. Returns source → targets.
+ */
+export function backEdges(
+  roots: Iterable<number>,
+  successors: Successors,
+): Map<number, Set<number>> {
+  const edges = new Map<number, Set<number>>();
+  const state = new Map<number, "open" | "done">();
+  for (const root of roots) {
+    if (state.has(root) || !successors.has(root)) continue;
+    // Iterative: lifted functions can have thousands of blocks in a chain.
+    const stack: { block: number; next: number }[] = [{ block: root, next: 0 }];
+    state.set(root, "open");
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { block: number; next: number };
+      const succ = successors.get(top.block) ?? [];
+      if (top.next >= succ.length) {
+        state.set(top.block, "done");
+        stack.pop();
+        continue;
+      }
+      const s = succ[top.next++] as number;
+      const seen = state.get(s);
+      if (seen === "open") {
+        let set = edges.get(top.block);
+        if (set === undefined) edges.set(top.block, (set = new Set()));
+        set.add(s);
+      } else if (seen === undefined && successors.has(s)) {
+        state.set(s, "open");
+        stack.push({ block: s, next: 0 });
+      }
+    }
+  }
+  return edges;
+}
+
+/**
+ * Strongly connected components (Tarjan, iterative). Returns, for every block
+ * on a cycle, the set of blocks of its component — in a reducible graph the
+ * body of the outermost loop around it. Blocks on no cycle are absent.
+ */
+export function cyclicComponents(successors: Successors): Map<number, ReadonlySet<number>> {
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const onStack = new Set<number>();
+  const stack: number[] = [];
+  const result = new Map<number, ReadonlySet<number>>();
+  let counter = 0;
+  for (const root of successors.keys()) {
+    if (index.has(root)) continue;
+    const work: { block: number; next: number }[] = [{ block: root, next: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1] as { block: number; next: number };
+      const succ = successors.get(top.block) ?? [];
+      if (top.next < succ.length) {
+        const s = succ[top.next++] as number;
+        if (!successors.has(s)) continue;
+        if (!index.has(s)) {
+          index.set(s, counter);
+          low.set(s, counter++);
+          stack.push(s);
+          onStack.add(s);
+          work.push({ block: s, next: 0 });
+        } else if (onStack.has(s)) {
+          low.set(top.block, Math.min(low.get(top.block) as number, index.get(s) as number));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent !== undefined) {
+        low.set(
+          parent.block,
+          Math.min(low.get(parent.block) as number, low.get(top.block) as number),
+        );
+      }
+      if (low.get(top.block) !== index.get(top.block)) continue;
+      const component = new Set<number>();
+      for (;;) {
+        const b = stack.pop() as number;
+        onStack.delete(b);
+        component.add(b);
+        if (b === top.block) break;
+      }
+      const cyclic = component.size > 1 || (successors.get(top.block) ?? []).includes(top.block);
+      if (cyclic) for (const b of component) result.set(b, component);
+    }
+  }
+  return result;
+}
+
+/** Where a yield or a region exit can continue, and what each variant holds. */
+export interface LoopPlan {
+  /** Inner loop header → the blocks of its variant (entered only there). */
+  readonly variants: ReadonlyMap<number, ReadonlySet<number>>;
+  /** Addresses the function itself must be enterable at: outermost headers, region exits. */
+  readonly functionEntries: ReadonlySet<number>;
+}
+
+/**
+ * Plans the re-entry points of a function's loops. Entering a wasm function
+ * in the middle of a loop nest forces binaryen's Relooper to route every
+ * iteration of the enclosing loops through a label switch (measured: 4× slower
+ * TurboFan code for malloc-stress's main), so only entries that keep every
+ * loop single-entry go into the function itself: outermost loop headers (the
+ * entries of the strongly connected components) and blocks outside inner
+ * loops. An inner loop header instead gets a variant: its region — the
+ * component around it once the edges into outermost headers are cut, i.e. the
+ * loop nested directly inside the outermost one — lifted again as a function
+ * entered at that header; leaving the region returns to the dispatcher.
+ * Variants stop at `maxVariantBlocks` blocks per function; a header beyond it
+ * gets no re-entry point, so its back edges carry no budget check.
+ */
+export function planLoops(
+  entry: number,
+  successors: Successors,
+  headers: Iterable<number>,
+  maxVariantBlocks: number,
+): LoopPlan {
+  const components = cyclicComponents(successors);
+  const componentEntries = new Set<number>([entry]);
+  for (const [block, succ] of successors) {
+    for (const s of succ) {
+      const component = components.get(s);
+      if (component !== undefined && !component.has(block)) componentEntries.add(s);
+    }
+  }
+  const cut = new Map<number, readonly number[]>();
+  for (const [block, succ] of successors) {
+    cut.set(
+      block,
+      succ.filter((s) => !(componentEntries.has(s) && components.get(s)?.has(block))),
+    );
+  }
+  const regions = cyclicComponents(cut);
+  const variants = new Map<number, ReadonlySet<number>>();
+  const functionEntries = new Set<number>();
+  let spent = 0;
+  for (const header of headers) {
+    const region = regions.get(header);
+    if (componentEntries.has(header) || region === undefined) {
+      functionEntries.add(header);
+    } else if (spent + region.size <= maxVariantBlocks) {
+      variants.set(header, region);
+      spent += region.size;
+    }
+  }
+  for (const region of new Set(variants.values())) {
+    for (const block of region) {
+      for (const s of successors.get(block) ?? []) {
+        if (!region.has(s) && !variants.has(s)) functionEntries.add(s);
+      }
+    }
+  }
+  return { variants, functionEntries };
+}

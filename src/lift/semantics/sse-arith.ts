@@ -1,0 +1,106 @@
+// More SSE2/SSSE3 integer forms on wasm SIMD (SDM Vol. 1 §11.4.4, Vol. 2):
+// saturating byte and word add/subtract, psadbw, pmaddwd, pabs*, word
+// insert/extract, movnti and cvttpd2dq. sse.ts holds the common moves,
+// compares and shuffles; this file the rest that libc and busybox reach.
+import { Mnemonic } from "iced-x86";
+import type { FunctionContext } from "../emit/function-context.js";
+import { f64, v128, type Expr } from "../emit/wasm.js";
+import { imm8, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
+import type { SemanticsEntry } from "./types.js";
+
+function binary(op: (ctx: FunctionContext, a: Expr, b: Expr) => Expr) {
+  return (ctx: FunctionContext): void => writeV(ctx, 0, op(ctx, readV(ctx, 0), readV(ctx, 1)));
+}
+
+function unary(op: (ctx: FunctionContext, a: Expr) => Expr) {
+  return (ctx: FunctionContext): void => writeV(ctx, 0, op(ctx, readV(ctx, 1)));
+}
+
+/**
+ * psadbw: per 64-bit half, the sum of |a − b| over its 8 unsigned bytes, in
+ * the low word of that half; the rest is zero (SDM Vol. 2B "PSADBW").
+ */
+function psadbw(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const a = ctx.let(readV(ctx, 0), v128);
+  const b = ctx.let(readV(ctx, 1), v128);
+  const difference = m.v128.or(
+    m.i8x16.sub_saturate_u(ctx.get(a, v128), ctx.get(b, v128)),
+    m.i8x16.sub_saturate_u(ctx.get(b, v128), ctx.get(a, v128)),
+  );
+  const quads = ctx.let(
+    m.i32x4.extadd_pairwise_i16x8_u(m.i16x8.extadd_pairwise_i8x16_u(difference)),
+    v128,
+  );
+  // Dwords 1 and 3 moved onto 0 and 2, added, and the odd dwords cleared.
+  const odd = shuffle(ctx, ctx.get(quads, v128), zeroV(ctx), (i) => (i % 8 < 4 ? i + 4 : 16));
+  const sums = m.i32x4.add(m.v128.and(ctx.get(quads, v128), lowDwords(ctx)), odd);
+  writeV(ctx, 0, sums);
+}
+
+const lowDwords = (ctx: FunctionContext): Expr =>
+  ctx.m.v128.const([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]);
+
+/** pmaddwd: signed word products, adjacent pairs added into dwords (SDM Vol. 2B "PMADDWD"). */
+function pmaddwd(ctx: FunctionContext): void {
+  writeV(ctx, 0, ctx.m.i32x4.dot_i16x8_s(readV(ctx, 0), readV(ctx, 1)));
+}
+
+/** pextrw r32/r64/m16, xmm, imm8: word imm8[2:0], zero-extended. */
+function pextrw(ctx: FunctionContext): void {
+  const word = ctx.m.i64.extend_u(ctx.m.i16x8.extract_lane_u(readV(ctx, 1), imm8(ctx) & 7));
+  if (ctx.ins.operands[0]?.kind === "mem")
+    ctx.emit(ctx.w.store(2, ctx.pointer(ctx.memory()), word));
+  else ctx.write(0, word);
+}
+
+/** pinsrw xmm, r32/m16, imm8: replaces word imm8[2:0]. */
+function pinsrw(ctx: FunctionContext): void {
+  const value = ctx.m.i32.wrap(ctx.read(1, 2));
+  writeV(ctx, 0, ctx.m.i16x8.replace_lane(readV(ctx, 0), imm8(ctx) & 7, value));
+}
+
+/** movnti: a plain store (the non-temporal hint means nothing here). */
+function movnti(ctx: FunctionContext): void {
+  ctx.write(0, ctx.read(1));
+}
+
+/**
+ * cvttpd2dq: two doubles truncated to int32 in the low dwords, the high
+ * quadword zeroed. NaN and out-of-range values give the "integer
+ * indefinite" 80000000H (SDM Vol. 1 §4.8.3.7), not wasm's saturation.
+ */
+function cvttpd2dq(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const w = ctx.w;
+  const source = ctx.let(readV(ctx, 1), v128);
+  let result: Expr = zeroV(ctx);
+  for (const lane of [0, 1]) {
+    const x = ctx.let(m.f64x2.extract_lane(ctx.get(source, v128), lane), f64);
+    const inRange = m.i32.and(
+      m.f64.gt(ctx.get(x, f64), m.f64.const(-2147483649)),
+      m.f64.lt(ctx.get(x, f64), m.f64.const(2147483648)),
+    );
+    const converted = m.select(inRange, m.i32.trunc_s_sat.f64(ctx.get(x, f64)), w.c32(0x80000000));
+    result = m.i32x4.replace_lane(result, lane, converted);
+  }
+  writeV(ctx, 0, result);
+}
+
+export const sseArithSemantics: readonly SemanticsEntry[] = [
+  [Mnemonic.Paddsb, binary((c, a, b) => c.m.i8x16.add_saturate_s(a, b))],
+  [Mnemonic.Paddsw, binary((c, a, b) => c.m.i16x8.add_saturate_s(a, b))],
+  [Mnemonic.Paddusw, binary((c, a, b) => c.m.i16x8.add_saturate_u(a, b))],
+  [Mnemonic.Psubsb, binary((c, a, b) => c.m.i8x16.sub_saturate_s(a, b))],
+  [Mnemonic.Psubsw, binary((c, a, b) => c.m.i16x8.sub_saturate_s(a, b))],
+  [Mnemonic.Psubusw, binary((c, a, b) => c.m.i16x8.sub_saturate_u(a, b))],
+  [Mnemonic.Pabsb, unary((c, a) => c.m.i8x16.abs(a))],
+  [Mnemonic.Pabsw, unary((c, a) => c.m.i16x8.abs(a))],
+  [Mnemonic.Pabsd, unary((c, a) => c.m.i32x4.abs(a))],
+  [Mnemonic.Psadbw, psadbw],
+  [Mnemonic.Pmaddwd, pmaddwd],
+  [Mnemonic.Pextrw, pextrw],
+  [Mnemonic.Pinsrw, pinsrw],
+  [Mnemonic.Movnti, movnti],
+  [Mnemonic.Cvttpd2dq, cvttpd2dq],
+];

@@ -1,0 +1,165 @@
+// The CPU-budget exit (src/lift/emit/budget.ts, loops.ts): the loop analysis
+// that places re-entry points, a lifted endless loop returning RESULT_YIELD
+// with state.rip at its header, and nested loops with a carry flag live
+// across a back edge giving the native result however often they yield.
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RESULT_YIELD } from "../../src/lift/abi.js";
+import { BUDGET_EXPORT } from "../../src/lift/emit/budget.js";
+import { backEdges, cyclicComponents, planLoops } from "../../src/lift/emit/loops.js";
+import {
+  INITIAL_MEMORY_PAGES,
+  MAXIMUM_MEMORY_PAGES,
+  STATE_RIP,
+} from "../../src/lift/guest-layout.js";
+import { liftElf } from "../../src/lift/lift-elf.js";
+import { runLifted } from "../../src/vkernel/run.js";
+import { resultRegisters, SNIPPET_ENTRY, snippetElf } from "./snippet-elf.js";
+
+const dir = mkdtempSync(join(tmpdir(), "megalift-budget-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// entry 1 → outer 2 → inner 3 ⟲, inner → 4 → outer (back) or → 5 (exit).
+const nested = new Map<number, number[]>([
+  [1, [2]],
+  [2, [3]],
+  [3, [3, 4]],
+  [4, [2, 5]],
+  [5, []],
+]);
+
+describe("loop analysis", () => {
+  it("finds the back edges of nested loops", () => {
+    const edges = backEdges([1], nested);
+    expect([...edges].map(([from, to]) => [from, [...to]])).toEqual([
+      [3, [3]],
+      [4, [2]],
+    ]);
+  });
+
+  it("breaks every cycle of an irreducible graph", () => {
+    // 1 → 2, 1 → 3, 2 ⇄ 3: entered at two blocks, still one back edge.
+    const graph = new Map([
+      [1, [2, 3]],
+      [2, [3]],
+      [3, [2]],
+    ]);
+    expect([...backEdges([1], graph).values()].flatMap((s) => [...s])).toHaveLength(1);
+  });
+
+  it("groups blocks on cycles into components", () => {
+    const components = cyclicComponents(nested);
+    expect([...(components.get(3) ?? [])].sort()).toEqual([2, 3, 4]);
+    expect(components.has(1)).toBe(false);
+    expect(components.has(5)).toBe(false);
+  });
+
+  it("enters outer headers in the function and inner headers in a variant", () => {
+    const plan = planLoops(1, nested, [2, 3], 100);
+    expect([...plan.variants.keys()]).toEqual([3]);
+    expect([...(plan.variants.get(3) ?? [])]).toEqual([3]);
+    // The outer header, and block 4 where the inner loop's variant leaves.
+    expect([...plan.functionEntries].sort()).toEqual([2, 4]);
+  });
+
+  it("gives no variant beyond the block limit", () => {
+    const plan = planLoops(1, nested, [2, 3], 0);
+    expect(plan.variants.size).toBe(0);
+    expect([...plan.functionEntries]).toEqual([2]);
+  });
+});
+
+/** Instantiates a lifted snippet with stub kernel imports; returns run and the budget. */
+async function instantiate(elf: Uint8Array): Promise<{
+  run: () => number;
+  budget: { value: number };
+  memory: WebAssembly.Memory;
+}> {
+  const module = await WebAssembly.compile(liftElf("snippet", elf).wasm);
+  const memory = new WebAssembly.Memory({
+    initial: INITIAL_MEMORY_PAGES,
+    maximum: MAXIMUM_MEMORY_PAGES,
+  });
+  const imports: Record<string, Record<string, unknown>> = { env: { memory }, kernel: {} };
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (i.kind === "function") (imports[i.module] ??= {})[i.name] = () => 0;
+  }
+  const instance = await WebAssembly.instantiate(module, imports as WebAssembly.Imports);
+  return {
+    run: instance.exports.run as () => number,
+    budget: instance.exports[BUDGET_EXPORT] as unknown as { value: number },
+    memory,
+  };
+}
+
+describe("yield to the dispatcher", () => {
+  it("returns RESULT_YIELD from an endless loop with rip at its header", async () => {
+    const { run, budget, memory } = await instantiate(snippetElf([0xeb, 0xfe])); // jmp $
+    const state = new DataView(memory.buffer);
+    state.setBigUint64(STATE_RIP, BigInt(SNIPPET_ENTRY), true);
+    for (let round = 0; round < 3; round++) {
+      budget.value = 10_000;
+      expect(run()).toBe(RESULT_YIELD);
+      expect(budget.value).toBeLessThan(0);
+      expect(state.getBigUint64(STATE_RIP, true)).toBe(BigInt(SNIPPET_ENTRY));
+    }
+  });
+
+  // rax = constant, rbx = constant; three times: 700 × `adc rdx, rax` (CF
+  // carried by `dec`, which leaves CF alone: SDM Vol. 2A "DEC"), then 300 ×
+  // `add rbx, rsi`. The adc loop and the add loop are inner loops (variants).
+  const imm64 = (v: bigint): number[] =>
+    Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+  const carryLoops = snippetElf([
+    ...[0x48, 0xb8, ...imm64(0x9e3779b97f4a7c15n)], // movabs rax, …
+    ...[0x48, 0xbb, ...imm64(0xfffffffffffff000n)], // movabs rbx, …
+    ...[0x31, 0xd2], // xor edx, edx (CF = 0)
+    ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
+    ...[0xbf, 0xbc, 0x02, 0, 0], // outer: mov edi, 700
+    ...[0x48, 0x11, 0xc2], // carry: adc rdx, rax
+    ...[0xff, 0xcf, 0x75, 0xf9], // dec edi; jnz carry
+    ...[0xbe, 0x2c, 0x01, 0, 0], // mov esi, 300
+    ...[0x48, 0x01, 0xf3], // inner: add rbx, rsi
+    ...[0xff, 0xce, 0x75, 0xf9], // dec esi; jnz inner
+    ...[0xff, 0xc9, 0x75, 0xe4], // dec ecx; jnz outer
+  ]);
+
+  function native(): Uint8Array {
+    const path = join(dir, "carry-loops");
+    writeFileSync(path, carryLoops);
+    chmodSync(path, 0o755);
+    const r = spawnSync(path, []);
+    expect(r.status).toBe(0);
+    return r.stdout;
+  }
+
+  async function lifted(cpuBudget?: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    const status = await runLifted({
+      module: await WebAssembly.compile(liftElf("carry-loops", carryLoops).wasm),
+      elfBytes: carryLoops,
+      root: dir,
+      argv: ["carry-loops"],
+      env: [],
+      stdout: (b) => chunks.push(b),
+      cpuBudget,
+    });
+    expect(status).toBe(0);
+    return Buffer.concat(chunks);
+  }
+
+  it("lifts the inner loops as variants", () => {
+    const text = liftElf("carry-loops", carryLoops, { text: true }).text ?? "";
+    expect(text.match(/\(func \$f_[0-9a-f]+_loop_[0-9a-f]+ /g)).toHaveLength(2);
+  });
+
+  it("gives the native registers when it yields every chunk of back edges", async () => {
+    const expected = native();
+    expect(resultRegisters(expected).rcx).toBe(0n);
+    expect(await lifted()).toEqual(expected);
+    expect(await lifted(1)).toEqual(expected);
+  });
+});
