@@ -7,10 +7,12 @@ import { generateKeyPairCommand } from "./commands/generate-key-pair.js";
 import { liftCommand } from "./commands/lift.js";
 import { execCommand } from "./commands/exec.js";
 import { transformCommand } from "./commands/transform.js";
+import { runCommand } from "./commands/run.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   scanCommand,
   transformCommand,
+  runCommand,
   proxyCommand,
   verifyCommand,
   generateKeyPairCommand,

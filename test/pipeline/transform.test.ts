@@ -4,6 +4,7 @@
 // program and its library are omitted with reasons; the output is a signed
 // index that `verify` accepts, its megabinary holds an export per program,
 // and a second transform (all lifts from the cache) gives the same digests.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import { generateSigningKeyPair, loadPublicKey } from "../../src/sign/keys.js";
 import { localKeySigning } from "../../src/sign/signer.js";
 import { verifyTransformedImage } from "../../src/sign/verify-transform.js";
 import { transformImage, type TransformSummary } from "../../src/pipeline/transform.js";
+import { runCli } from "../helpers/cli.js";
 
 const root = packageRoot();
 const hashOf = (fixture: string): string =>
@@ -111,6 +113,22 @@ describe("megalift transform of the demo image", () => {
       await source.close();
     }
   });
+
+  it("runs programs from the megabinary with `megalift run`, and never an unmapped one", () => {
+    const image = `oci:${join(work, "out1")}:demo`;
+    const cache = ["--cache-dir", join(work, "cache")];
+    const hello = runCli(["run", image, ...cache, "--", "/bin/hello-musl"]);
+    const native = spawnSync(join(root, "fixtures", "bin", "musl", "hello"), { encoding: "utf8" });
+    expect(hello).toMatchObject({ status: native.status, stdout: native.stdout });
+    // Found through PATH (the image config sets PATH=/bin) and by the copy's hash.
+    expect(runCli(["run", image, ...cache, "--", "hello-copy"]).stdout).toBe(native.stdout);
+    const greet = runCli(["run", image, ...cache, "--", "greet"]);
+    expect(greet.status).toBe(126);
+    expect(greet.stderr).toMatch(
+      /^megalift: \/bin\/greet: blake3:[0-9a-f]{64} is not in the megabinary \(omitted: dynamically linked/,
+    );
+    expect(greet.stdout).toBe("");
+  }, 120_000);
 
   it("gives the same digests again, from the lift cache", async () => {
     const second = await transformDemo(join(work, "out2"));
