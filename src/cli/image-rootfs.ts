@@ -7,7 +7,6 @@ import type { RootfsView } from "../oci/rootfs/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Progress } from "./progress.js";
 import { formatBytes } from "./progress.js";
-import { join } from "node:path";
 
 export interface OpenedRootfs {
   readonly view: RootfsView;
@@ -23,9 +22,7 @@ export async function openImageRootfs(
   try {
     const image = await source.image();
     const layers = await image.layers();
-    const store = options.cacheDir
-      ? ContentStore.at(join(options.cacheDir, "content"))
-      : ContentStore.default();
+    const store = ContentStore.forCacheDir(options.cacheDir);
     const view = await buildRootfs(layers, {
       store,
       onProgress: (p) =>

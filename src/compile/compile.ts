@@ -31,17 +31,10 @@ export async function compileMegabinary(
   if (level > 0) {
     const started = performance.now();
     const { default: binaryen } = await import("binaryen");
+    const { LIFTED_FEATURES } = await import("../lift/emit/wasm.js");
     const module = binaryen.readBinary(linked);
     try {
-      module.setFeatures(
-        binaryen.Features.MVP |
-          binaryen.Features.SIMD128 |
-          binaryen.Features.TailCall |
-          binaryen.Features.BulkMemory |
-          binaryen.Features.SignExt |
-          binaryen.Features.MutableGlobals |
-          binaryen.Features.NontrappingFPToInt,
-      );
+      module.setFeatures(LIFTED_FEATURES);
       binaryen.setOptimizeLevel(Math.min(level, 4));
       binaryen.setShrinkLevel(0);
       binaryen.setDebugInfo(false);

@@ -15,7 +15,7 @@ import { DEPTH_GLOBAL } from "./emit/control-flow.js";
 import { addDispatcher, type DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
 import { functionName, liftFunction } from "./emit/lift-function.js";
-import { i32, i64, Wasm } from "./emit/wasm.js";
+import { i32, i64, LIFTED_FEATURES, Wasm } from "./emit/wasm.js";
 import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
 import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
@@ -116,15 +116,7 @@ export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = 
     const discovery = discover(image, decoder, discoveryRoots(image), pointerRoots(image));
     const module = new binaryen.Module();
     try {
-      module.setFeatures(
-        binaryen.Features.MVP |
-          binaryen.Features.SIMD128 |
-          binaryen.Features.TailCall |
-          binaryen.Features.BulkMemory |
-          binaryen.Features.SignExt |
-          binaryen.Features.MutableGlobals |
-          binaryen.Features.NontrappingFPToInt,
-      );
+      module.setFeatures(LIFTED_FEATURES);
       module.setMemory(
         INITIAL_MEMORY_PAGES,
         MAXIMUM_MEMORY_PAGES,

@@ -153,9 +153,14 @@ function exportSection(exports: readonly WasmExport[]): WasmSection {
   return { id: SECTION_EXPORT, body: Uint8Array.from(parts) };
 }
 
-/** The name of a custom section (§5.5.3), or undefined for other sections. */
-export function customSectionName(section: WasmSection): string | undefined {
-  return section.id === SECTION_CUSTOM ? new Reader(section.body).name() : undefined;
+/** The payload of the first custom section called `name`, or undefined. */
+export function customSectionPayload(module: Uint8Array, name: string): Uint8Array | undefined {
+  for (const section of readSections(module)) {
+    if (section.id !== SECTION_CUSTOM) continue;
+    const reader = new Reader(section.body);
+    if (reader.name() === name) return section.body.subarray(reader.offset);
+  }
+  return undefined;
 }
 
 export function customSection(name: string, payload: Uint8Array): WasmSection {

@@ -13,7 +13,7 @@ import { METADATA_SECTION, type LiftMetadata } from "../lift/abi.js";
 import { linkMegabinary, programExport, type LinkInput } from "../merge/link.js";
 import { buildMapping, serializeMapping, type ContentHash } from "../merge/mapping.js";
 import { selectExecutables, settleScripts, type OmittedFile } from "../merge/select.js";
-import { customSectionName, readSections } from "../merge/wasm-sections.js";
+import { customSectionPayload } from "../merge/wasm-sections.js";
 import { appendMegabinaryLayer, transformedIndex, wasmPlatformImage } from "../oci/mutate.js";
 import { writeLayout } from "../oci/layout.js";
 import { parseSourceReference } from "../oci/reference.js";
@@ -83,15 +83,11 @@ export function toolchainVersion(): string {
 }
 
 function liftMetadata(wasm: Uint8Array): LiftMetadata {
-  for (const section of readSections(wasm)) {
-    if (customSectionName(section) === METADATA_SECTION) {
-      const nameLength = section.body[0] as number; // "megalift.lift" < 128 bytes: one LEB byte
-      return JSON.parse(
-        new TextDecoder().decode(section.body.subarray(1 + nameLength)),
-      ) as LiftMetadata;
-    }
+  const payload = customSectionPayload(wasm, METADATA_SECTION);
+  if (payload === undefined) {
+    throw new MegaliftError("WASM_INVALID", `lifted module has no ${METADATA_SECTION} section`);
   }
-  throw new MegaliftError("WASM_INVALID", `lifted module has no ${METADATA_SECTION} section`);
+  return JSON.parse(new TextDecoder().decode(payload)) as LiftMetadata;
 }
 
 function parseDestination(text: string): { dir: string; tag: string } {
@@ -135,9 +131,7 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
   try {
     const image = await source.image();
     const layers = await image.layers();
-    const store = options.cacheDir
-      ? ContentStore.at(join(options.cacheDir, "content"))
-      : ContentStore.default();
+    const store = ContentStore.forCacheDir(options.cacheDir);
     const view = await timed("flatten", () =>
       buildRootfs(layers, {
         store,

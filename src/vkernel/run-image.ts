@@ -56,9 +56,7 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
     const image = await source.image();
     config = (await image.config()).config ?? {};
     const layers = await image.layers();
-    store = options.cacheDir
-      ? ContentStore.at(join(options.cacheDir, "content"))
-      : ContentStore.default();
+    store = ContentStore.forCacheDir(options.cacheDir);
     view = await buildRootfs(layers, {
       store,
       onProgress: (p) => options.onProgress?.(`layer ${p.layer + 1}/${layers.length}`),

@@ -2,9 +2,9 @@
 // (src/pipeline/transform.ts) — scan, lift in worker threads through the lift
 // cache, link one megabinary, write the transformed image (augmented
 // linux/amd64 image + wasm variant in an index) and sign it.
-import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.js";
 import { parseCommandArgs } from "../parse-args.js";
+import { readKeyFile } from "../read-key-file.js";
 import { MegaliftError } from "../../errors.js";
 import { createProgress, formatBytes } from "../progress.js";
 import type { TransformProgress, TransformSummary } from "../../pipeline/transform.js";
@@ -116,13 +116,7 @@ export const transformCommand: CliCommand = {
     let signing;
     if (values.key !== undefined) {
       const keyPath = values.key;
-      const pem = await readFile(keyPath).catch((err: unknown) => {
-        throw new MegaliftError(
-          "IO",
-          `cannot read key ${keyPath}: ${err instanceof Error ? err.message : String(err)}`,
-          { cause: err },
-        );
-      });
+      const pem = await readKeyFile(keyPath);
       const { localKeySigning } = await import("../../sign/signer.js");
       signing = localKeySigning(pem, process.env.MEGALIFT_KEY_PASSWORD);
     }

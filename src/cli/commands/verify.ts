@@ -1,9 +1,9 @@
 // `megalift verify SOURCE --key PUB [--json]`: checks with @sigstore/verify
 // that a transformed image's manifest, megabinary and mapping are exactly
 // what was signed with the key's private half (src/sign/verify-transform.ts).
-import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.js";
 import { parseCommandArgs } from "../parse-args.js";
+import { readKeyFile } from "../read-key-file.js";
 import { MegaliftError } from "../../errors.js";
 import type { VerifyReport } from "../../sign/verify-transform.js";
 
@@ -67,13 +67,7 @@ export const verifyCommand: CliCommand = {
       );
     }
     const keyPath = values.key;
-    const pem = await readFile(keyPath).catch((err: unknown) => {
-      throw new MegaliftError(
-        "IO",
-        `cannot read key ${keyPath}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    });
+    const pem = await readKeyFile(keyPath);
     // Loaded here, not at the top: `megalift --help` should not pay for sigstore.
     const { loadPublicKey } = await import("../../sign/keys.js");
     const { openSource } = await import("../../oci/sources.js");

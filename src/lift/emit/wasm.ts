@@ -16,6 +16,19 @@ export const none = binaryen.none;
 
 export type Size = 1 | 2 | 4 | 8;
 
+/**
+ * The wasm features lifted code uses (Node 20 runs all of them): the lifter
+ * emits with these and the compile stage re-reads the megabinary with them.
+ */
+export const LIFTED_FEATURES =
+  binaryen.Features.MVP |
+  binaryen.Features.SIMD128 |
+  binaryen.Features.TailCall |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.SignExt |
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.NontrappingFPToInt;
+
 export class Wasm {
   constructor(readonly m: binaryen.Module) {}
 

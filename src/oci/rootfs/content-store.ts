@@ -45,6 +45,13 @@ export class ContentStore {
     return new ContentStore(directory);
   }
 
+  /** The store under a --cache-dir (DIR/content), or the default one. */
+  static forCacheDir(cacheDir: string | undefined): ContentStore {
+    return cacheDir !== undefined
+      ? ContentStore.at(join(cacheDir, "content"))
+      : ContentStore.default();
+  }
+
   /** The store at defaultContentDirectory(). */
   static default(env: NodeJS.ProcessEnv = process.env): ContentStore {
     return new ContentStore(defaultContentDirectory(env));
