@@ -10,7 +10,11 @@ import { Code, Mnemonic, Register } from "iced-x86";
 import { gprIndex, type DecodedInstruction, type MemoryOperand } from "./decode.js";
 
 export type Term =
-  /** A register's value where no instruction of the prefix defines it (`def` -1) or where one we do not model does. */
+  /**
+   * A register's value where one instruction we do not model defines it
+   * (`def`: its index), or from outside the prefix (`def` < 0, see
+   * outsideDef): where the prefix starts, or at a merge point on it.
+   */
   | { readonly kind: "reg"; readonly reg: number; readonly def: number }
   | {
       readonly kind: "load";
@@ -29,6 +33,9 @@ export interface Affine {
    */
   readonly anchor?: number;
 }
+
+/** `def` of a register's value at the start of prefix[k] when it comes from outside (-1 at k = 0). */
+export const outsideDef = (k: number): number => -1 - k;
 
 const constant = (c: number): Affine => ({ constant: c, terms: [] });
 const single = (term: Term): Affine => ({ constant: 0, terms: [{ term, factor: 1 }] });
@@ -96,6 +103,14 @@ export function writtenGpr(ins: DecodedInstruction): number {
 // RAX RCX RDX RSI RDI R8–R11: what a call may change (System V AMD64 ABI §3.2.1).
 const CALL_CLOBBERED = 0b0000_1111_1100_0111;
 const RAX_RDX = 0b0101;
+
+/** The GPRs `ins` may change, as a bit mask (bit n: GPR n). */
+export function writtenRegisters(ins: DecodedInstruction): number {
+  const first = writtenGpr(ins);
+  let mask = first >= 0 ? 1 << first : 0;
+  for (let reg = 0; reg < 16; reg++) if (clobbers(ins, reg)) mask |= 1 << reg;
+  return mask;
+}
 
 /**
  * True when `ins` changes GPR `reg` other than as its modelled first
@@ -167,21 +182,48 @@ const STRING_MNEMONICS = new Set([
 ]);
 const isStringMnemonic = (m: Mnemonic): boolean => STRING_MNEMONICS.has(m);
 
+export interface EvaluatorOptions {
+  /**
+   * Merge points on the prefix (jump-path.ts): index k → the GPRs (bit
+   * mask) whose value at prefix[k] may come from another way in.
+   */
+  readonly merges?: ReadonlyMap<number, number>;
+  /**
+   * Takes `mov reg, imm` as an unknown value. A jump table's index is never
+   * a constant on every way to the jump, so a constant one means a merge
+   * the walk cannot see yet: a loop whose only back edges are the table's
+   * own cases, not decoded before the table is read.
+   */
+  readonly opaqueConstants?: boolean;
+}
+
 /**
  * Evaluates values as they are just before instruction `at` of `prefix`
  * (the instructions leading to the jump, oldest first).
  */
 export class BackwardEvaluator {
-  constructor(private readonly prefix: readonly DecodedInstruction[]) {}
+  private readonly merges: ReadonlyMap<number, number>;
+  private readonly opaqueConstants: boolean;
+
+  constructor(
+    private readonly prefix: readonly DecodedInstruction[],
+    options: EvaluatorOptions = {},
+  ) {
+    this.merges = options.merges ?? new Map();
+    this.opaqueConstants = options.opaqueConstants ?? false;
+  }
 
   /** The value of GPR `reg` just before prefix[at]. */
   register(reg: number, at: number): Affine {
     for (let i = at - 1; i >= 0; i--) {
+      // A value that varies at a merge is not the one the path before it computes.
+      if (((this.merges.get(i + 1) ?? 0) & (1 << reg)) !== 0)
+        return single({ kind: "reg", reg, def: outsideDef(i + 1) });
       const ins = this.prefix[i] as DecodedInstruction;
       if (writtenGpr(ins) === reg) return this.definition(ins, reg, i);
       if (clobbers(ins, reg)) return single({ kind: "reg", reg, def: i });
     }
-    return single({ kind: "reg", reg, def: -1 });
+    return single({ kind: "reg", reg, def: outsideDef(0) });
   }
 
   /** The address a memory operand of prefix[at] (or of the jump, at = prefix.length) computes. */
@@ -215,7 +257,7 @@ export class BackwardEvaluator {
         // Zero and sign extensions keep an index's value for the small
         // non-negative indices jump tables use; they are treated as copies.
         if (srcReg >= 0) return this.register(srcReg, i);
-        if (imm !== undefined) return constant(imm);
+        if (imm !== undefined) return this.opaqueConstants ? opaque : constant(imm);
         if (m !== undefined && src?.kind === "mem" && m.size > 0) {
           const signed = ins.mnemonic === Mnemonic.Movsxd || ins.mnemonic === Mnemonic.Movsx;
           return single({ kind: "load", size: m.size, signed, address: this.address(m, i) });

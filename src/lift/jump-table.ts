@@ -7,15 +7,20 @@
 //   code array: B + idx*stride              (glibc's memcpy-ssse3: no table in memory)
 // An index loaded as a byte from a second table (vfprintf's `jump_table`) is
 // bounded by the largest byte that table holds. Otherwise the bound is the
-// `cmp idx, imm` + `ja`/`jae` that guards the fall-through path to the jump;
+// `cmp idx, imm` + `ja`/`jae` that guards the fall-through path to the jump
+// (a register that varies at a merge point on the path, such as a loop
+// header, is an unknown there, not the value one way in gave it, so a
+// switch inside a loop is bounded by its check, not by the index's start);
 // entries are read until one does not point into code, so a missing or wrong
 // bound costs extra blocks, never a wrong translation.
 import { Mnemonic } from "iced-x86";
 import { gprIndex, type DecodedInstruction } from "./decode.js";
+import type { JumpPath } from "./jump-path.js";
 import { FunctionBases, substitute } from "./jump-table-bases.js";
 import {
   affineKey,
   BackwardEvaluator,
+  type EvaluatorOptions,
   splitIndexed,
   tableAccess,
   type TableAccess,
@@ -28,8 +33,8 @@ const MAX_ENTRIES = 1024;
 
 export interface JumpTableContext {
   readonly image: GuestImage;
-  /** The instructions on the path to the jump, oldest first (jump-path.ts). */
-  readonly path: readonly DecodedInstruction[];
+  /** The instructions on the path to the jump and the merge points on it (jump-path.ts). */
+  readonly path: JumpPath;
   /** Every instruction decoded so far in the function (for a table base set up elsewhere). */
   readonly functionInstructions: Iterable<DecodedInstruction>;
   readonly isCode: (address: number) => boolean;
@@ -59,9 +64,22 @@ export function recoverJumpTable(
   jump: DecodedInstruction,
   ctx: JumpTableContext,
 ): RecoveredTable | undefined {
+  const merges = ctx.path.merges;
+  // A constant index (see EvaluatorOptions.opaqueConstants) matches no shape.
+  return (
+    recoverWith(jump, ctx, { merges }) ?? recoverWith(jump, ctx, { merges, opaqueConstants: true })
+  );
+}
+
+function recoverWith(
+  jump: DecodedInstruction,
+  ctx: JumpTableContext,
+  options: EvaluatorOptions,
+): RecoveredTable | undefined {
   const op = jump.operands[0];
-  const evaluator = new BackwardEvaluator(ctx.path);
-  const at = ctx.path.length;
+  const path = ctx.path.instructions;
+  const evaluator = new BackwardEvaluator(path, options);
+  const at = path.length;
   let target: Affine;
   if (op?.kind === "mem" && jump.memory !== undefined) {
     target = {
@@ -199,7 +217,7 @@ class TableReader {
    * Table 7-4: "above"/"below" are the unsigned conditions).
    */
   private comparedRange(index: Term): IndexRange | undefined {
-    const path = this.ctx.path;
+    const path = this.ctx.path.instructions;
     const key = affineKey({ constant: 0, terms: [{ term: index, factor: 1 }] });
     for (let i = path.length - 2; i >= 0; i--) {
       const cmp = path[i] as DecodedInstruction;

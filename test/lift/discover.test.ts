@@ -43,6 +43,29 @@ function snippetJumpTable(code: readonly number[]): readonly number[] | undefine
 
 const at = (offset: number): number => SNIPPET_ENTRY + offset;
 
+/** `for (edx = 1;;) switch (edx) {...}` with a 4-case relative table; `ja` jumps by `defaultOffset`. */
+function switchInLoop(defaultOffset: number): number[] {
+  return [
+    ...[0x48, 0x8d, 0x35, 0x35, 0x00, 0x00, 0x00], // 00 lea rsi, [rip+table]  (0x3c)
+    ...[0xba, 0x01, 0x00, 0x00, 0x00], // 07 mov edx, 1
+    ...[0x89, 0xf7], // 0c mov edi, esi: a base no lea of rdi shows, kept across the loop
+    ...[0x83, 0xfa, 0x03], // 0e loop: cmp edx, 3
+    ...[0x77, defaultOffset], // 11 ja default (0x33) or done (0x50)
+    ...[0x48, 0x63, 0x04, 0x97], // 13 movsxd rax, [rdi+rdx*4]
+    ...[0x48, 0x01, 0xf8], // 17 add rax, rdi
+    ...[0xff, 0xe0], // 1a jmp rax
+    ...[0xba, 0x02, 0x00, 0x00, 0x00, 0xeb, 0xeb], // 1c mov edx, 2; jmp loop
+    ...[0xba, 0x03, 0x00, 0x00, 0x00, 0xeb, 0xe4], // 23 mov edx, 3; jmp loop
+    ...[0xba, 0x00, 0x00, 0x00, 0x00, 0xeb, 0xdd], // 2a mov edx, 0; jmp loop
+    ...[0xeb, 0x1d], // 31 jmp done
+    ...[0xba, 0x00, 0x00, 0x00, 0x00, 0xeb, 0xd4], // 33 default: mov edx, 0; jmp loop
+    ...[0xeb, 0x14], // 3a not a case: jmp done
+    ...[0xe0, 0xff, 0xff, 0xff, 0xe7, 0xff, 0xff, 0xff], // 3c table: 0x1c 0x23 0x2a 0x31,
+    ...[0xee, 0xff, 0xff, 0xff, 0xf5, 0xff, 0xff, 0xff], //    then 0x3a
+    ...[0xfe, 0xff, 0xff, 0xff],
+  ]; // 50 done
+}
+
 describe("discover: jump-table shapes", () => {
   it("bounds a table indexed by a byte from a second table by that table's largest byte", () => {
     // glibc vfprintf: the `cmp` bounds the character, not the loaded byte.
@@ -110,6 +133,20 @@ describe("discover: jump-table shapes", () => {
       ...[0xf9, 0xff, 0xff, 0xff],
     ]);
     expect(targets).toEqual([at(0x0d), at(0x14)]);
+  });
+
+  it("bounds a switch in a loop by its cmp, not by the index's value before the loop", () => {
+    // cpu-bench's interpreter: `mov $1,%edx` ahead of the loop header starts
+    // the index the loop body then reloads; the default case jumps back to
+    // the header, so the path through it must not take edx = 1.
+    const targets = snippetJumpTable(switchInLoop(0x20)); // ja 0x33: default loops
+    expect(targets).toEqual([at(0x1c), at(0x23), at(0x2a), at(0x31)]);
+  });
+
+  it("bounds a switch in a loop whose only back edges are its own cases", () => {
+    // The back edges are behind the table, so they are unknown when it is read.
+    const targets = snippetJumpTable(switchInLoop(0x3d)); // ja 0x50: default leaves
+    expect(targets).toEqual([at(0x1c), at(0x23), at(0x2a), at(0x31)]);
   });
 });
 
