@@ -1,8 +1,8 @@
 // The toolchain workflow end to end (ARCHITECTURE.md "The one-paragraph
 // picture"): source image → rootfs view → scan → lift (worker threads, lift
 // cache) → link → compile → mapping → output image (+ wasm variant, index) →
-// OCI layout → signatures. Each stage is its own module; this file only
-// composes them and reports progress and a summary. The CLI (`megalift
+// OCI layout or registry → signatures. Each stage is its own module; this
+// file only composes them and reports progress and a summary. The CLI (`megalift
 // transform`) and the proxy's transform-on-pull call it.
 import { join } from "node:path";
 import { isMegaliftError, MegaliftError } from "../errors.js";
@@ -15,14 +15,21 @@ import { buildMapping, serializeMapping, type ContentHash } from "../merge/mappi
 import { selectExecutables, settleScripts, type OmittedFile } from "../merge/select.js";
 import { customSectionPayload } from "../merge/wasm-sections.js";
 import { appendMegabinaryLayer, transformedIndex, wasmPlatformImage } from "../oci/mutate.js";
-import { writeLayout } from "../oci/layout.js";
+import type { ImageOrIndex } from "../oci/image.js";
 import { parseSourceReference } from "../oci/reference.js";
 import { ContentStore } from "../oci/rootfs/content-store.js";
 import { buildRootfs } from "../oci/rootfs/flatten.js";
 import { openSource } from "../oci/sources.js";
 import { scanRootfs } from "../scan/scan.js";
 import type { SigningSetup } from "../sign/signer.js";
-import { signTransformedImage } from "../sign/publish.js";
+import type { DockerReference } from "../registry/docker-transport.js";
+import type { PushOptions } from "../registry/push.js";
+import { openPushTarget } from "../registry/push-target.js";
+import {
+  layoutSignatureDestination,
+  signTransformedImage,
+  type SignatureDestination,
+} from "../sign/publish.js";
 import { TOOL_VERSION } from "../version.js";
 
 export type Stage = "flatten" | "scan" | "lift" | "link" | "compile" | "write" | "sign";
@@ -37,8 +44,10 @@ export interface TransformProgress {
 
 export interface TransformOptions {
   readonly source: string;
-  /** oci:DIR:TAG */
+  /** oci:DIR[:TAG] or docker://HOST/NAME[:TAG] */
   readonly destination: string;
+  /** false: reach a docker:// destination over plain http (skopeo's --dest-tls-verify=false). */
+  readonly destinationTlsVerify?: boolean;
   readonly signing?: SigningSetup;
   /** Where flattened contents and lifts are kept (default $MEGALIFT_CACHE_DIR or ~/.cache/megalift). */
   readonly cacheDir?: string;
@@ -90,18 +99,40 @@ function liftMetadata(wasm: Uint8Array): LiftMetadata {
   return JSON.parse(new TextDecoder().decode(payload)) as LiftMetadata;
 }
 
-function parseDestination(text: string): { dir: string; tag: string } {
+type Destination =
+  | { readonly transport: "oci"; readonly dir: string; readonly tag: string }
+  | { readonly transport: "docker"; readonly reference: DockerReference; readonly tag: string };
+
+/** oci:DIR[:TAG] or docker://HOST/NAME[:TAG]; the tag defaults to latest. */
+function parseDestination(text: string): Destination {
   const ref = parseSourceReference(text);
-  if (ref.transport !== "oci") {
+  if (ref.transport === "docker-archive") {
     throw new MegaliftError(
       "UNSUPPORTED",
-      `transform writes to an OCI layout (oci:DIR:TAG); ${ref.transport} destinations are not supported yet`,
+      `transform writes to an OCI layout (oci:DIR:TAG) or a registry (docker://HOST/NAME:TAG), not to a docker-archive`,
     );
   }
   if (ref.digest !== undefined) {
     throw new MegaliftError("USAGE", `destination ${text}: name a tag, not a digest`);
   }
-  return { dir: ref.dir, tag: ref.tag ?? "latest" };
+  const tag = ref.tag ?? "latest";
+  return ref.transport === "oci"
+    ? { transport: "oci", dir: ref.dir, tag }
+    : { transport: "docker", reference: ref, tag };
+}
+
+/** Where the image and its signatures are written: a layout directory or a registry repository. */
+function openDestination(
+  destination: Destination,
+  tlsVerify: boolean | undefined,
+): SignatureDestination & {
+  push(value: ImageOrIndex, tag: string, options?: PushOptions): Promise<unknown>;
+  close(): Promise<void>;
+} {
+  if (destination.transport === "oci") {
+    return { ...layoutSignatureDestination(destination.dir), close: async () => undefined };
+  }
+  return openPushTarget(destination.reference, tlsVerify === false ? { tlsVerify } : {});
 }
 
 export async function transformImage(options: TransformOptions): Promise<TransformSummary> {
@@ -128,6 +159,7 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
   const destination = parseDestination(options.destination);
   const version = toolchainVersion();
   const source = await openSource(options.source);
+  const target = openDestination(destination, options.destinationTlsVerify);
   try {
     const image = await source.image();
     const layers = await image.layers();
@@ -257,7 +289,15 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
       const augmented = await appendMegabinaryLayer(image, megabinaryOptions);
       const wasm = await wasmPlatformImage(image, megabinaryOptions);
       const index = await transformedIndex(augmented, wasm);
-      await writeLayout(destination.dir, destination.tag, { kind: "index", index });
+      // Source layers already on the destination registry are mounted, not copied.
+      const from = source.reference;
+      const mountFrom =
+        from.transport === "docker" &&
+        destination.transport === "docker" &&
+        from.registry === destination.reference.registry
+          ? { mountFrom: from.repository }
+          : {};
+      await target.push({ kind: "index", index }, destination.tag, mountFrom);
       return { augmented, index };
     });
     if (options.signing !== undefined) {
@@ -265,12 +305,15 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
       progress({ stage: "sign" });
       await timed("sign", () =>
         signTransformedImage({
-          dir: destination.dir,
+          destination: target,
           image: written.augmented,
           megabinary,
           mapping: mappingBytes,
           setup: signing,
-          reference: options.destination,
+          reference:
+            destination.transport === "docker"
+              ? `${destination.reference.registry}/${destination.reference.repository}`
+              : options.destination,
           toolchainVersion: version,
           source: { name: source.display, digest: image.digest.toString() },
         }),
@@ -301,6 +344,7 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
       ) as Record<Stage | "total", number>,
     };
   } finally {
+    await target.close();
     await source.close();
   }
 }

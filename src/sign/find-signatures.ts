@@ -1,6 +1,7 @@
 // Finds the signatures of an image where megalift publishes them: the
-// sigstore bundle referrer listed in the referrers index tagged `sha256-<hex>`
-// (distribution-spec 1.1 "Referrers Tag Schema"), then the cosign signature
+// sigstore bundle referrer, listed by a registry's referrers API or else in
+// the referrers index tagged `sha256-<hex>` (distribution-spec 1.1 "Listing
+// Referrers", "Referrers Tag Schema"), then the cosign signature
 // tagged `sha256-<hex>.sig` (cosign SIGNATURE_SPEC.md "Tag-based Discovery").
 // Works for any transport that can open a tag (oci:, docker://).
 import { isMegaliftError } from "../errors.js";
@@ -11,7 +12,8 @@ import { readLayoutIndex } from "../oci/layout.js";
 import { openSource } from "../oci/sources.js";
 import type { ImageOrIndex } from "../oci/image.js";
 import type { SourceReference } from "../oci/source.js";
-import { ANNOTATION_REF_NAME } from "../oci/types.js";
+import { ANNOTATION_REF_NAME, type Descriptor } from "../oci/types.js";
+import { listReferrersOf } from "../registry/referrers.js";
 import {
   COSIGN_SIGNATURE_ANNOTATION,
   COSIGN_SIMPLESIGNING_MEDIA_TYPE,
@@ -54,18 +56,27 @@ function atTag(reference: SourceReference, tag: string): SourceReference | undef
   }
 }
 
-async function resolveTag(
-  reference: SourceReference,
-  tag: string,
-): Promise<ImageOrIndex | undefined> {
-  const at = atTag(reference, tag);
-  if (!at) return undefined;
-  const source = await openSource(at);
+/**
+ * Resolves `reference` and hands the result to `use` while the source is
+ * still open (a registry source reads blobs through its connection pool, so
+ * images must be read before it closes); `absent` when nothing is there.
+ */
+async function withResolved<T>(
+  reference: SourceReference | undefined,
+  absent: T,
+  use: (resolved: ImageOrIndex) => Promise<T>,
+): Promise<T> {
+  if (!reference) return absent;
+  const source = await openSource(reference);
   try {
-    return await source.resolve();
-  } catch (err) {
-    if (isMegaliftError(err, "MANIFEST_UNKNOWN")) return undefined;
-    throw err;
+    let resolved: ImageOrIndex;
+    try {
+      resolved = await source.resolve();
+    } catch (err) {
+      if (isMegaliftError(err, "MANIFEST_UNKNOWN")) return absent;
+      throw err;
+    }
+    return await use(resolved);
   } finally {
     await source.close();
   }
@@ -80,15 +91,19 @@ async function blobBytes(image: Image, digest: string): Promise<Uint8Array> {
   return bytes;
 }
 
-async function bundlesFor(reference: SourceReference, subject: Digest): Promise<FoundSignature[]> {
-  const tag = referrersTag(subject);
-  const resolved = await resolveTag(reference, tag);
-  if (resolved?.kind !== "index") return [];
+/** The bundles held by referrer manifests `entries` lists (other artifact types are skipped). */
+async function bundlesIn(
+  entries: readonly Descriptor[],
+  load: (digest: Digest) => Promise<Image | undefined>,
+  subject: Digest,
+  where: string,
+): Promise<FoundSignature[]> {
   const found: FoundSignature[] = [];
-  for (const entry of (await resolved.index.indexManifest()).manifests) {
+  for (const entry of entries) {
     if (entry.artifactType !== undefined && entry.artifactType !== SIGSTORE_BUNDLE_MEDIA_TYPE)
       continue;
-    const image = await resolved.index.image(Digest.parse(entry.digest));
+    const image = await load(Digest.parse(entry.digest));
+    if (!image) continue;
     const manifest = await image.manifest();
     if (manifest.artifactType !== SIGSTORE_BUNDLE_MEDIA_TYPE) continue;
     if (manifest.subject?.digest !== subject.toString()) continue;
@@ -97,26 +112,73 @@ async function bundlesFor(reference: SourceReference, subject: Digest): Promise<
         kind: "bundle",
         subject,
         bytes: await blobBytes(image, layer.digest),
-        where: `referrer ${entry.digest} (tag ${tag})`,
+        where: `referrer ${entry.digest} (${where})`,
       });
     }
   }
   return found;
 }
 
+/**
+ * Bundles listed by the registry's referrers API (distribution-spec 1.1
+ * "Listing Referrers"); undefined when it has none, or lists nothing, so the
+ * referrers tag is read instead (a registry that gained the API after the
+ * signature was pushed still serves the tag).
+ */
+async function bundlesFromReferrersApi(
+  reference: SourceReference,
+  subject: Digest,
+): Promise<FoundSignature[] | undefined> {
+  if (reference.transport !== "docker") return undefined;
+  const listed = await listReferrersOf(reference, subject, SIGSTORE_BUNDLE_MEDIA_TYPE);
+  if (listed === undefined || listed.length === 0) return undefined;
+  const found: FoundSignature[] = [];
+  const { tag: _tag, ...repository } = reference;
+  for (const entry of listed) {
+    const byDigest: SourceReference = { ...repository, digest: entry.digest };
+    const bundles = await withResolved(byDigest, [], async (resolved) =>
+      bundlesIn(
+        [entry],
+        async () => (resolved.kind === "image" ? resolved.image : undefined),
+        subject,
+        "referrers API",
+      ),
+    );
+    found.push(...bundles);
+  }
+  return found.length > 0 ? found : undefined;
+}
+
+async function bundlesFor(reference: SourceReference, subject: Digest): Promise<FoundSignature[]> {
+  const fromApi = await bundlesFromReferrersApi(reference, subject);
+  if (fromApi) return fromApi;
+  const tag = referrersTag(subject);
+  return withResolved(atTag(reference, tag), [], async (resolved) => {
+    if (resolved.kind !== "index") return [];
+    const index = resolved.index;
+    return bundlesIn(
+      (await index.indexManifest()).manifests,
+      (digest) => index.image(digest),
+      subject,
+      `tag ${tag}`,
+    );
+  });
+}
+
 async function cosignFor(reference: SourceReference, subject: Digest): Promise<FoundSignature[]> {
   const tag = cosignSignatureTag(subject);
-  const resolved = await resolveTag(reference, tag);
-  if (resolved?.kind !== "image") return [];
-  const manifest = await resolved.image.manifest();
-  const found: FoundSignature[] = [];
-  for (const layer of manifest.layers) {
-    const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-    if (layer.mediaType !== COSIGN_SIMPLESIGNING_MEDIA_TYPE || signature === undefined) continue;
-    const payload = await blobBytes(resolved.image, layer.digest);
-    found.push({ kind: "cosign", subject, payload, signature, where: `cosign tag ${tag}` });
-  }
-  return found;
+  return withResolved(atTag(reference, tag), [], async (resolved) => {
+    if (resolved.kind !== "image") return [];
+    const manifest = await resolved.image.manifest();
+    const found: FoundSignature[] = [];
+    for (const layer of manifest.layers) {
+      const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+      if (layer.mediaType !== COSIGN_SIMPLESIGNING_MEDIA_TYPE || signature === undefined) continue;
+      const payload = await blobBytes(resolved.image, layer.digest);
+      found.push({ kind: "cosign", subject, payload, signature, where: `cosign tag ${tag}` });
+    }
+    return found;
+  });
 }
 
 /** Every signature of `subject`: bundles (referrers) first, then cosign signatures. */

@@ -9,6 +9,7 @@ import { isMegaliftError, MegaliftError } from "../errors.js";
 import { Digest } from "../oci/digest.js";
 import type { Image } from "../oci/image.js";
 import type { ImageSource } from "../oci/source.js";
+import type { Annotations } from "../oci/types.js";
 import { openSource } from "../oci/sources.js";
 import { cosignSignatureTag } from "./cosign.js";
 import { findSignatures, signedManifestsInLayout, type FoundSignature } from "./find-signatures.js";
@@ -93,9 +94,15 @@ async function annotationNote(
       tag: undefined,
       digest: signed.toString(),
     });
-    const resolved = await old.resolve();
-    if (resolved.kind !== "image") return "";
-    const before = (await resolved.image.manifest()).annotations ?? {};
+    let before: Annotations;
+    try {
+      const resolved = await old.resolve();
+      if (resolved.kind !== "image") return "";
+      before = (await resolved.image.manifest()).annotations ?? {};
+    } finally {
+      // A registry source holds a connection pool: close it, found or not.
+      await old.close();
+    }
     const after = content.annotations;
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
       .filter((k) => before[k] !== after[k])

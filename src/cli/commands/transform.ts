@@ -9,7 +9,7 @@ import { MegaliftError } from "../../errors.js";
 import { createProgress, formatBytes } from "../progress.js";
 import type { TransformProgress, TransformSummary } from "../../pipeline/transform.js";
 
-const HELP = `Usage: megalift transform SOURCE DEST [--key KEY] [--json]
+const HELP = `Usage: megalift transform SOURCE DEST [--key KEY] [--dest-tls-verify=false] [--json]
 
 Turns an image into a megabinary image: every executable is found and hashed
 (BLAKE3), every static x86-64 program is lifted to WebAssembly (in parallel
@@ -24,11 +24,19 @@ mapping's "omitted" list); they can never run from the megabinary. Dynamic
 programs and shared libraries are omitted until dynamic linking lands.
 
 SOURCE is oci:DIR[:TAG|@DIGEST], docker-archive:FILE[:REF] or
-docker://HOST/NAME[:TAG|@DIGEST]; DEST is oci:DIR[:TAG] (default tag latest).
+docker://HOST/NAME[:TAG|@DIGEST]; DEST is oci:DIR[:TAG] or
+docker://HOST[:PORT]/NAME[:TAG] (default tag latest). A registry DEST receives
+the index by tag (its manifests by digest first) and, with --key, the bundle
+referrer by digest (plus the referrers tag sha256-<hex> where the registry
+has no referrers API) and the cosign tag sha256-<hex>.sig. Credentials come
+from the docker config.json (docker login). Loopback registries and those in
+MEGALIFT_INSECURE_REGISTRIES are reached over plain http.
 
 Options:
   --key KEY           sign with this PEM private key (megalift generate-key-pair);
                       MEGALIFT_KEY_PASSWORD decrypts an encrypted key
+  --dest-tls-verify=false
+                      reach a docker:// DEST over plain http (as skopeo's flag)
   --json              print the summary as one JSON document
   --jobs N            lift worker threads (default: the number of CPUs)
   --optimize N        binaryen level for the whole megabinary (default 0: functions
@@ -41,7 +49,18 @@ Example:
   megalift generate-key-pair --output-prefix megalift
   megalift transform oci:images/busybox:latest oci:out:busybox --key megalift.key
   megalift verify oci:out:busybox --key megalift.pub
+  megalift transform oci:images/busybox:latest docker://localhost:5000/busybox:wasm \\
+    --key megalift.key
+  megalift verify docker://localhost:5000/busybox:wasm --key megalift.pub
 `;
+
+/** skopeo's --dest-tls-verify takes true or false. */
+function booleanOption(name: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new MegaliftError("USAGE", `transform: --${name} expects true or false, got "${text}"`);
+}
 
 function integerOption(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
@@ -103,6 +122,7 @@ export const transformCommand: CliCommand = {
       jobs: { type: "string" },
       optimize: { type: "string" },
       "cache-dir": { type: "string" },
+      "dest-tls-verify": { type: "string" },
     });
     const [source, destination, ...extra] = positionals;
     if (source === undefined || destination === undefined || extra.length > 0) {
@@ -113,6 +133,7 @@ export const transformCommand: CliCommand = {
     }
     const workers = integerOption("jobs", values.jobs, 1);
     const compileOptimize = integerOption("optimize", values.optimize, 0);
+    const destinationTlsVerify = booleanOption("dest-tls-verify", values["dest-tls-verify"]);
     let signing;
     if (values.key !== undefined) {
       const keyPath = values.key;
@@ -131,6 +152,7 @@ export const transformCommand: CliCommand = {
         ...(values["cache-dir"] !== undefined ? { cacheDir: values["cache-dir"] } : {}),
         ...(workers !== undefined ? { workers } : {}),
         ...(compileOptimize !== undefined ? { compileOptimize } : {}),
+        ...(destinationTlsVerify !== undefined ? { destinationTlsVerify } : {}),
         onProgress: (p) => progress.update(describeProgress(p)),
       });
       progress.done();

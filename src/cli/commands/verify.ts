@@ -10,7 +10,8 @@ import type { VerifyReport } from "../../sign/verify-transform.js";
 const HELP = `Usage: megalift verify SOURCE --key PUB [--json]
 
 Verifies a transformed image: finds its signature (the sigstore bundle
-referrer listed at tag sha256-<hex>, else the cosign tag sha256-<hex>.sig),
+referrer, listed by the registry's referrers API or at tag sha256-<hex>, and
+the cosign tag sha256-<hex>.sig),
 verifies it with the public key, and checks that the manifest, the megabinary
 (/.megalift/megabinary.wasm and its layer) and the mapping (the layer file and
 the manifest annotation or blob) are exactly what was signed. Any difference
@@ -24,8 +25,12 @@ Options:
   --json        print the report as one JSON document
   -h, --help    show this help
 
+A registry is reached as by transform: credentials from the docker
+config.json, plain http for loopback hosts and MEGALIFT_INSECURE_REGISTRIES.
+
 Example:
   megalift verify oci:out:busybox --key megalift.pub
+  megalift verify docker://localhost:5000/busybox:wasm --key megalift.pub
 `;
 
 function formatReport(report: VerifyReport): string {
