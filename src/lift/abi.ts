@@ -4,7 +4,7 @@
 // default optimisation level.
 
 /** Part of every lift-cache key: bump when lifted output changes meaning. */
-export const LIFTER_VERSION = "0.1.0-slice1+x87-80bit+budget";
+export const LIFTER_VERSION = "0.1.0-slice1+x87-80bit+budget+syscall-resume+jt-merge";
 
 /** 0: no optimisation; 1: light passes (default); 2, 3: binaryen -O2, -O3. */
 export const DEFAULT_OPTIMIZE = 1;
@@ -22,6 +22,9 @@ export const RESULT_YIELD = 4;
  * see the comment in vkernel/run.ts where the budget is reset.
  */
 export const DEFAULT_CPU_BUDGET = 1 << 20;
+
+/** The exported global holding the CPU budget, so the host can reset it (or set it to 0 to preempt). */
+export const BUDGET_EXPORT = "cpu_budget";
 
 /** Custom section holding LiftMetadata as JSON. */
 export const METADATA_SECTION = "megalift.lift";

@@ -206,6 +206,9 @@ function explore(
         ex.instructions.set(address, ins);
         paths.record(ins);
         const next = ins.ip + ins.length;
+        // The instruction after a syscall starts a block: the vkernel resumes a
+        // process there after a syscall that blocked, forked or was interrupted.
+        if (ins.mnemonic === Mnemonic.Syscall) addLocal(next);
         if (!endsBlock(ins)) {
           if (foreign(next)) break;
           address = next;

@@ -2,8 +2,10 @@
 // (ARCHITECTURE.md "Lifting" 2): a flag is live at a point when some path
 // reads it before writing it. Per instruction: live-in = read ∪ (live-out ∖
 // written), from iced's rflags info. Calls clobber every flag (SysV psABI
-// §3.2.1: flags are not preserved); syscall preserves them (the kernel
-// restores RFLAGS). Only flags live at a block's end are materialised.
+// §3.2.1: flags are not preserved). So does syscall here: Linux restores
+// RFLAGS, but compilers treat every x86 asm statement as clobbering the flags,
+// and the vkernel resumes a blocked or forked process after the syscall
+// without them. Only flags live at a block's end are materialised.
 import { FlowControl, Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "./decode.js";
 import type { DiscoveredFunction } from "./discover.js";
@@ -15,8 +17,11 @@ export interface FlagEffect {
 }
 
 export function flagEffect(ins: DecodedInstruction): FlagEffect {
-  if (ins.mnemonic === Mnemonic.Syscall) return { read: 0, written: 0 };
-  if (ins.flow === FlowControl.Call || ins.flow === FlowControl.IndirectCall) {
+  if (
+    ins.mnemonic === Mnemonic.Syscall ||
+    ins.flow === FlowControl.Call ||
+    ins.flow === FlowControl.IndirectCall
+  ) {
     return { read: 0, written: ALL_FLAGS };
   }
   let read = ins.flagsRead & ALL_FLAGS;

@@ -12,6 +12,8 @@ interface Range {
 }
 
 export class AddressSpace {
+  /** Lowest address of the loaded program image (fork copies from here to the break). */
+  imageStart = 0;
   brkStart = 0;
   brk = 0;
   /** Free ranges of the mmap area, sorted, coalesced. */
@@ -70,6 +72,33 @@ export class AddressSpace {
       else merged.push({ ...r });
     }
     this.free = merged;
+  }
+
+  /**
+   * The ranges a process has in use besides its stack: the program image up
+   * to the break and every mmap'd range. fork(2) copies only these (and the
+   * live part of the stack), not the whole linear memory.
+   */
+  usedRanges(): { start: number; end: number }[] {
+    const ranges = [{ start: this.imageStart, end: this.brk }];
+    for (const [start, size] of this.mapped) {
+      // A range munmap'd since (now in the free list) is skipped.
+      if (!this.free.some((r) => r.start <= start && start < r.end)) {
+        ranges.push({ start, end: start + size });
+      }
+    }
+    return ranges;
+  }
+
+  /** The same layout over another memory (fork(2)); the bytes are copied by the caller. */
+  cloneInto(memory: WebAssembly.Memory): AddressSpace {
+    const copy = new AddressSpace(memory);
+    copy.imageStart = this.imageStart;
+    copy.brkStart = this.brkStart;
+    copy.brk = this.brk;
+    copy.free = this.free.map((r) => ({ ...r }));
+    for (const [start, size] of this.mapped) copy.mapped.set(start, size);
+    return copy;
   }
 
   private ensure(end: number): void {

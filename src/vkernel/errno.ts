@@ -3,7 +3,13 @@
 // error codes.
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
+export const E2BIG = 7;
+export const ENOEXEC = 8;
 export const EBADF = 9;
+export const ECHILD = 10;
+export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
@@ -14,6 +20,7 @@ export const EINVAL = 22;
 export const EMFILE = 24;
 export const ENOTTY = 25;
 export const ESPIPE = 29;
+export const EPIPE = 32;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ENOTEMPTY = 39;

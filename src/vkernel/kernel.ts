@@ -1,11 +1,17 @@
 // The state one guest process's syscalls work on: its memory, registers in
-// the state block, file descriptors, root filesystem, brk/mmap regions and
-// exit status. Syscall groups (syscalls/*.ts) receive it; they return -errno
-// and never throw into guest code.
+// the state block, file descriptors, root filesystem, brk/mmap regions, its
+// place among the processes (pid, parent, group, session), signal state and
+// how it ended. Syscall groups (syscalls/*.ts) receive it; they return -errno
+// and never throw into guest code. process/ schedules and forks kernels.
 import { STATE_FS_BASE, stateGpr } from "../lift/guest-layout.js";
 import { AddressSpace } from "./address-space.js";
 import { EMFILE } from "./errno.js";
 import { O_RDWR } from "./vfs/constants.js";
+import type { System } from "./process/system.js";
+import type { ProcessRuntime } from "./process/runtime.js";
+import type { ExecRequest } from "./process/exec.js";
+import { SignalState } from "./process/signals.js";
+import { BLOCK, type SyscallResult } from "./syscalls/types.js";
 import { hostRoot, mountProcessVfs, OpenFile, type FsBackend, type Vfs } from "./vfs/index.js";
 import { StdioNode } from "./vfs/stdio-node.js";
 
@@ -41,32 +47,97 @@ export interface KernelOptions {
   readonly stderr?: (bytes: Uint8Array) => void;
 }
 
+/** A syscall that could not complete yet: asked again when the process is scheduled. */
+export interface PendingSyscall {
+  /** The result, or BLOCK while it still cannot complete. */
+  readonly retry: () => SyscallResult;
+}
+
 export class Kernel {
   readonly vfs: Vfs;
+  /** The tree the process's root is (shared by every process of a run). */
+  readonly root: FsBackend;
   /** The working directory, canonical (chdir(2), getcwd(2)). */
   cwd = "/";
-  readonly files = new Map<number, FileDescriptor>();
-  readonly space: AddressSpace;
+  readonly files: Map<number, FileDescriptor>;
+  space: AddressSpace;
+  /** exit(2)'s status once the process has exited. */
   exitStatus: number | undefined;
-  readonly pid = 1;
+  /** The signal that ended the process (default action "terminate" or "core"). */
+  termSignal: number | undefined;
+  pid = 1;
+  ppid = 0;
+  pgid = 1;
+  sid = 1;
   umask = 0o022;
-  readonly reportedMissing = new Set<number>();
+  readonly reportedMissing: Set<number>;
+  readonly signals: SignalState;
+  /** The processes this kernel runs among; set by System when it adopts the process. */
+  system: System | undefined;
+  /** The code running in this process (instance, entry), set by the runtime. */
+  runtime: ProcessRuntime | undefined;
+  /** A syscall waiting to complete (the process is blocked while it is set). */
+  pending: PendingSyscall | undefined;
+  /** Set by a blocking handler with a timeout: when to ask it again at the latest. */
+  wakeAt: number | undefined;
+  /** execve(2) accepted a new program: the scheduler loads it once the code has unwound. */
+  execRequest: ExecRequest | undefined;
+  /** The code must unwind after this syscall (rt_sigreturn rewrote the registers). */
+  unwind = false;
+  /** A vfork(2) child has exec'd or ended: its parent may go on. */
+  vforkDone = false;
+  /** argv of the program image, for /proc/self/cmdline and messages. */
+  argv: readonly string[];
+  /** The path the program was executed from (/proc/self/exe). */
+  exePath = "";
+  /** The command name (prctl PR_SET_NAME; /proc/self/status Name). */
+  comm = "";
 
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly options: KernelOptions,
+    /** A forked or exec'd process's descriptors; absent: the host's stdio as 0–2. */
+    inherited?: { files: Map<number, FileDescriptor>; signals: SignalState },
   ) {
     const root = options.vfs ?? (options.root === undefined ? undefined : hostRoot(options.root));
     if (root === undefined)
       throw new Error("Kernel: KernelOptions needs a root directory or a vfs");
+    this.root = root;
     this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node);
     this.space = new AddressSpace(memory);
+    this.argv = options.argv;
+    this.reportedMissing = new Set();
+    if (inherited !== undefined) {
+      this.files = inherited.files;
+      this.signals = inherited.signals;
+      return;
+    }
+    this.files = new Map();
+    this.signals = new SignalState();
     const sinks = [undefined, options.stdout, options.stderr];
     for (const fd of [0, 1, 2] as const) {
       const node = new StdioNode(fd, sinks[fd]);
       const path = ["/dev/stdin", "/dev/stdout", "/dev/stderr"][fd] as string;
       this.files.set(fd, new FileDescriptor(new OpenFile(node, path, O_RDWR, false), false));
     }
+  }
+
+  /** Blocks the calling syscall until `retry` answers something other than BLOCK. */
+  block(retry: () => SyscallResult): typeof BLOCK {
+    this.pending = { retry };
+    return BLOCK;
+  }
+
+  /** True once the process has exited or was killed. */
+  get ended(): boolean {
+    return this.exitStatus !== undefined || this.termSignal !== undefined;
+  }
+
+  /** A line on the run's stderr, prefixed "megalift: " (hash-failure policy, traps). */
+  say(message: string): void {
+    const bytes = new TextEncoder().encode(`megalift: ${message}\n`);
+    if (this.options.stderr) this.options.stderr(bytes);
+    else process.stderr.write(bytes);
   }
 
   bytes(): Uint8Array {

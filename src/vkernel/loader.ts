@@ -42,11 +42,14 @@ const AT = {
 export function loadImage(k: Kernel, image: GuestImage): void {
   const mem = k.bytes();
   let end = 0;
+  let start = Number.MAX_SAFE_INTEGER;
   for (const s of image.segments) {
+    start = Math.min(start, s.address);
     mem.set(s.fileBytes, s.address);
     mem.fill(0, s.address + s.fileBytes.length, s.address + s.memorySize);
     end = Math.max(end, s.address + s.memorySize);
   }
+  k.space.imageStart = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
   k.space.setBreakStart(Math.ceil(end / PAGE_SIZE) * PAGE_SIZE);
 }
 

@@ -2,6 +2,7 @@
 // rootfs view, give the process an image-backed filesystem, resolve the
 // command by path and hash, and run it — from the image's megabinary when
 // the image is transformed (no lifting at run time), else lifted on demand.
+// What it executes is found the same way (process/program.ts).
 import { join } from "node:path";
 import { parseMapping, type Mapping } from "../merge/mapping.js";
 import { readProgramsSection, type LinkedProgram } from "../merge/link.js";
@@ -13,6 +14,7 @@ import { openSource } from "../oci/sources.js";
 import { CommandError, mappedExport, resolveCommand } from "./image-command.js";
 import { CachedContent, contentStoreReader, imageRoot } from "./vfs/index.js";
 import { runLifted, type ProgramEntry } from "./run.js";
+import { liftOnDemandSource, megabinarySource, type ProgramSource } from "./process/program.js";
 
 export interface RunInImageOptions {
   readonly source: string;
@@ -77,6 +79,7 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
     const elfBytes = await view.readFile(resolved.entry);
     let module: WebAssembly.Module;
     let entry: ProgramEntry | undefined;
+    let programs: ProgramSource;
     if (megabinary !== undefined) {
       const exportName = mappedExport(megabinary.mapping, resolved);
       const program = megabinary.programs.get(resolved.hash);
@@ -90,21 +93,24 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
         name: resolved.path,
         traps: program.traps,
       };
+      // No lifting at run time: execve runs only what the mapping lists.
+      programs = megabinarySource(module, megabinary.mapping, megabinary.programs);
     } else {
       options.onProgress?.(`lifting ${resolved.path}`);
       const { liftWithCache } = await import("../lift/lift-cache.js");
-      const lifted = await liftWithCache(
-        resolved.path,
-        elfBytes,
-        options.cacheDir !== undefined ? { cacheDir: join(options.cacheDir, "lift") } : {},
-      );
+      const liftCache =
+        options.cacheDir !== undefined ? { cacheDir: join(options.cacheDir, "lift") } : {};
+      const lifted = await liftWithCache(resolved.path, elfBytes, liftCache);
       module = await WebAssembly.compile(lifted.wasm);
+      programs = liftOnDemandSource({ ...liftCache, known: new Map([[resolved.hash, module]]) });
     }
     options.onReady?.();
     return await runLifted({
       module,
       elfBytes,
+      path: resolved.path,
       ...(entry !== undefined ? { entry } : {}),
+      programs,
       vfs: imageRoot(view, new CachedContent(contentStoreReader(store))),
       cwd,
       argv: resolved.argv,

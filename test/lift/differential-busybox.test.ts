@@ -5,7 +5,15 @@
 // shared by every case.
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
@@ -88,4 +96,82 @@ describe("lifted busybox applets behave like native ones", () => {
       expect(actual).toEqual(expected);
     });
   }
+});
+
+// busybox sh inside a root of busybox applets (as in a busybox image): the
+// native shell runs with that root's bin first in PATH, the lifted one with
+// the root as its filesystem, so both find the same applets. The cases need
+// the vkernel's processes: fork, execve by hash, pipes, wait statuses, signals.
+const ROOT = join(work, "root");
+const SHELL_CASES: readonly (readonly [string, string])[] = [
+  ["pipeline", "echo hi | tr a-z A-Z"],
+  ["loop into sort", "for i in 1 2 3; do echo $i; done | sort -r"],
+  ["command substitution", 'x=$(echo sub | sed s/u/U/); echo "x=$x"'],
+  ["and-or lists", "false || echo or; true && echo and; false && echo never; echo $?"],
+  ["subshell status", "( exit 5 ); echo status $?"],
+  ["three-stage pipeline", "seq 1 5000 | grep 7 | wc -l"],
+  [
+    "redirections",
+    "echo abc > /tmp/f; echo def >> /tmp/f; wc -c < /tmp/f; cat /tmp/f missing 2>&1",
+  ],
+  ["killed by a signal", "sh -c 'kill -TERM $$'; echo status $?"],
+  ["SIGPIPE ends the writer", "yes | head -3"],
+  ["sleep", "sleep 0.05; echo slept"],
+  ["script by #!", "printf '#!/bin/sh\\necho script $1\\n' > /tmp/s; chmod +x /tmp/s; /tmp/s arg"],
+  ["exit status", "echo out; exit 3"],
+];
+
+function makeRoot(): void {
+  mkdirSync(join(ROOT, "bin"), { recursive: true });
+  mkdirSync(join(ROOT, "tmp"), { recursive: true });
+  copyFileSync(BUSYBOX, join(ROOT, "bin", "busybox"));
+  chmodSync(join(ROOT, "bin", "busybox"), 0o755);
+  const applets = ["sh", "echo", "tr", "sort", "sed", "seq", "grep", "wc", "cat", "head"];
+  for (const applet of [...applets, "yes", "sleep", "kill", "chmod", "printf", "true", "false"]) {
+    symlinkSync("busybox", join(ROOT, "bin", applet));
+  }
+}
+
+describe("lifted busybox sh runs pipelines and processes like native", () => {
+  const shell = join(ROOT, "bin", "sh");
+  const nativeEnv = { ...ENV, PATH: join(ROOT, "bin") };
+  beforeAll(() => {
+    makeRoot();
+    const first = run(process.execPath, [CLI, "exec", "--root", ROOT, shell, "-c", "true"], "");
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+  }, 900_000);
+
+  for (const [name, script] of SHELL_CASES) {
+    it(name, () => {
+      // Each run gets a fresh /tmp, so files a script writes do not leak between runs.
+      rmSync(join(ROOT, "tmp"), { recursive: true, force: true });
+      mkdirSync(join(ROOT, "tmp"));
+      const expected = spawnSync(shell, ["-c", script.replaceAll("/tmp/", `${ROOT}/tmp/`)], {
+        encoding: "utf8",
+        env: nativeEnv,
+      });
+      rmSync(join(ROOT, "tmp"), { recursive: true, force: true });
+      mkdirSync(join(ROOT, "tmp"));
+      const actual = run(process.execPath, [CLI, "exec", "--root", ROOT, shell, "-c", script], "");
+      expect(actual.stdout).toBe(expected.stdout.replaceAll(`${ROOT}/tmp/`, "/tmp/"));
+      expect(actual.stderr).toBe(expected.stderr.replaceAll(`${ROOT}/tmp/`, "/tmp/"));
+      expect(actual.status).toBe(expected.status);
+    });
+  }
+
+  it("never runs a file whose hash cannot be lifted (the hash-failure policy)", () => {
+    // A dynamically linked program is not a static x86-64 ELF: execve refuses it.
+    copyFileSync(process.execPath, join(ROOT, "bin", "dynamic"));
+    chmodSync(join(ROOT, "bin", "dynamic"), 0o755);
+    const result = run(
+      process.execPath,
+      [CLI, "exec", "--root", ROOT, shell, "-c", "exec dynamic"],
+      "",
+    );
+    expect(result.stderr).toMatch(
+      /^megalift: \/bin\/dynamic: blake3:[0-9a-f]{64} cannot be lifted \(.*dynamically linked.*\); it is never executed\n/,
+    );
+    expect(result.status).not.toBe(0);
+  });
 });

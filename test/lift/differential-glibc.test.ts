@@ -14,6 +14,8 @@ describe("lifted glibc fixtures behave like native ones", () => {
     { fixture: "glibc/deep-recursion" },
     { fixture: "glibc/string-unaligned" },
     { fixture: "glibc/file-io", args: (scratch) => [scratch] },
+    // fork, pipes, execve of itself, wait statuses, signals, poll, nanosleep
+    { fixture: "glibc/processes" },
     { fixture: "glibc/printf" },
     { fixture: "glibc/math" },
     { fixture: "glibc/x87-ops" },

@@ -14,6 +14,8 @@ describe("lifted musl fixtures behave like native ones", () => {
     { fixture: "musl/deep-recursion" },
     { fixture: "musl/string-unaligned" },
     { fixture: "musl/file-io", args: (scratch) => [scratch] },
+    // fork, pipes, execve of itself, wait statuses, signals, poll, nanosleep
+    { fixture: "musl/processes" },
     // musl formats floating point through long double: exact x87 is needed.
     { fixture: "musl/printf" },
     { fixture: "musl/math" },

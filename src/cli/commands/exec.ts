@@ -1,7 +1,8 @@
 // `megalift exec --root DIR PROGRAM [ARGS…]`: lifts PROGRAM (cached by BLAKE3
 // of the file + lifter version) and runs it in the vkernel with DIR as its
-// root filesystem and the host's stdin/stdout/stderr. The exit status is
-// the program's (139 when it jumps to code that was not lifted).
+// root filesystem and the host's stdin/stdout/stderr; what it executes is
+// found by hash and lifted on demand the same way. The exit status is the
+// program's (139 when it jumps to code that was not lifted).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -16,8 +17,12 @@ Lifts PROGRAM, a static x86-64 ELF (cached under $MEGALIFT_CACHE_DIR/lift,
 default ~/.cache/megalift/lift, keyed by the file's BLAKE3 hash and the
 lifter version), and runs it in the virtual kernel with DIR as its root
 filesystem, the host's stdin/stdout/stderr and the host environment. The
-exit status is the program's; 139 when it jumps to an address that was not
-lifted, 132 when it reaches an unsupported instruction.
+programs it forks and executes run in the same virtual kernel: execve finds
+a file inside DIR by its hash and lifts it on demand; a file that cannot be
+lifted (not a static x86-64 ELF or #! script) fails with ENOEXEC and a
+line naming its path and hash. The exit status is the program's; 128 + N
+when signal N ends it (139 when it jumps to an address that was not lifted,
+132 when it reaches an unsupported instruction).
 
 PROGRAM is a host path; when it does not exist it is looked up under DIR.
 
@@ -89,9 +94,16 @@ export const execCommand: CliCommand = {
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
     const budget = Number(process.env.MEGALIFT_CPU_BUDGET);
     const cpuBudget = Number.isInteger(budget) && budget > 0 ? budget : undefined;
+    const { liftOnDemandSource } = await import("../../vkernel/process/program.js");
     return runLifted({
       module,
       elfBytes: bytes,
+      path,
+      // What the program executes is lifted on demand, at the same level.
+      programs: liftOnDemandSource({
+        optimize,
+        known: new Map([[`blake3:${lifted.hash}`, module]]),
+      }),
       root,
       argv: [program, ...guestArgs],
       env,

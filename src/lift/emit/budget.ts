@@ -7,15 +7,15 @@
 // processes cooperatively at exactly these points. Every loop header a check
 // names is a dispatcher entry — of its function or of a loop variant
 // (loops.ts) — so the re-entry continues the loop.
-import { RESULT_DISPATCH, RESULT_YIELD } from "../abi.js";
+import { BUDGET_EXPORT, RESULT_DISPATCH, RESULT_YIELD } from "../abi.js";
 import { STATE_RIP, stateFlag } from "../guest-layout.js";
 import { FLAG_BITS } from "./flags.js";
 import type { FunctionContext } from "./function-context.js";
 import { i32, type Expr } from "./wasm.js";
 
-/** Exported as BUDGET_EXPORT so the host can reset it (or set it to 0 to preempt). */
+/** Exported as BUDGET_EXPORT (abi.ts) so the host can reset it (or set it to 0 to preempt). */
 export const BUDGET_GLOBAL = "cpu_budget";
-export const BUDGET_EXPORT = "cpu_budget";
+export { BUDGET_EXPORT };
 
 /**
  * Back edges count down a local and charge the global budget once per

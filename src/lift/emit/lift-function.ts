@@ -2,12 +2,13 @@
 // with the signature (expectedReturn: i64, entry: i32) → i32 result code and
 // blocks structured by binaryen's Relooper. The function itself is entered
 // at `entry` 0 (its start) or k, an address it can be resumed at from the
-// dispatcher: a call continuation, an outermost loop header, the exit of an
-// inner loop. Each inner loop header gets a variant function entered there
+// dispatcher: a call or syscall continuation, an outermost loop header, the
+// exit of an inner loop. Each inner loop header gets a variant function entered there
 // (loops.ts says why). Registers are loaded into locals on entry and
 // spilled only at calls, syscalls and exits; loop back-edges spend the CPU
 // budget (budget.ts).
 import binaryen from "binaryen";
+import { Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "../decode.js";
 import type { DiscoveredBlock, DiscoveredFunction } from "../discover.js";
 import { flagEffect, flagsLiveOut } from "../flags-liveness.js";
@@ -76,7 +77,9 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   for (const address of plan.functionEntries) addEntry(address);
   for (const block of fn.blocks.values()) {
     const last = block.instructions[block.instructions.length - 1];
-    if (last !== undefined && isCall(last)) addEntry(block.end);
+    if (last !== undefined && (isCall(last) || last.mnemonic === Mnemonic.Syscall)) {
+      addEntry(block.end);
+    }
   }
   const resumable = (address: number): boolean => {
     if (!entrySet.has(address) && !plan.variants.has(address)) return false;

@@ -1,7 +1,7 @@
-// Process syscalls for a single process: exit(2)/exit_group(2), the id
+// Process syscalls of one process: exit(2)/exit_group(2), the id
 // getters, set_tid_address(2), set_robust_list(2), rseq (ENOSYS, which libcs
 // accept), arch_prctl(2) for the FS base, uname(2), prlimit64(2),
-// sched_getaffinity(2), getrandom(2).
+// sched_getaffinity(2), getrandom(2), prctl(2) for the name.
 import { randomFillSync } from "node:crypto";
 import { EINVAL, ENOSYS } from "../errno.js";
 import type { Kernel } from "../kernel.js";
@@ -55,6 +55,29 @@ function getrandom(k: Kernel, a: SyscallArgs): number {
   return length;
 }
 
+const PR_SET_PDEATHSIG = 1;
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+
+/** prctl(2): the thread name (comm) and the parent-death signal; others EINVAL. */
+function prctl(k: Kernel, a: SyscallArgs): number {
+  switch (int(a[0])) {
+    case PR_SET_PDEATHSIG:
+      return 0;
+    case PR_SET_NAME:
+      k.comm = k.readString(num(a[1]), 15);
+      return 0;
+    case PR_GET_NAME: {
+      const name = new TextEncoder().encode(k.comm.slice(0, 15));
+      k.bytes().fill(0, num(a[1]), num(a[1]) + 16);
+      k.bytes().set(name, num(a[1]));
+      return 0;
+    }
+    default:
+      return -EINVAL;
+  }
+}
+
 function affinity(k: Kernel, a: SyscallArgs): number {
   const size = num(a[1]);
   if (size < 8) return -EINVAL;
@@ -81,7 +104,7 @@ export const procSyscalls: readonly SyscallEntry[] = [
   [104, "getgid", () => 0],
   [107, "geteuid", () => 0],
   [108, "getegid", () => 0],
-  [110, "getppid", () => 0],
+  [157, "prctl", prctl],
   [158, "arch_prctl", archPrctl],
   [186, "gettid", (k) => k.pid],
   [204, "sched_getaffinity", affinity],

@@ -1,9 +1,53 @@
 // Time syscalls: clock_gettime(2), clock_getres(2), gettimeofday(2),
-// time(2), nanosleep(2)/clock_nanosleep(2) (returning at once: a single
-// process has nothing to wait for yet). No vDSO, so libcs make real calls.
+// time(2), nanosleep(2)/clock_nanosleep(2): the process blocks until its
+// deadline and other processes run meanwhile. No vDSO, so libcs make real calls.
 import { EINVAL } from "../errno.js";
 import type { Kernel } from "../kernel.js";
-import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
+import {
+  BLOCK,
+  int,
+  num,
+  type SyscallArgs,
+  type SyscallEntry,
+  type SyscallResult,
+} from "./types.js";
+
+const TIMER_ABSTIME = 1;
+
+/** Sleeps `ns` nanoseconds from now: blocks, and the scheduler wakes the process then. */
+function sleepFor(k: Kernel, ns: bigint): SyscallResult {
+  if (ns <= 0n) return 0;
+  const deadline = performance.now() + Number(ns) / 1e6;
+  const check = (): SyscallResult => {
+    if (performance.now() >= deadline) return 0;
+    k.wakeAt = deadline;
+    return BLOCK;
+  };
+  const first = check();
+  return first === BLOCK ? k.block(check) : first;
+}
+
+/** A struct timespec in guest memory as nanoseconds, or undefined when it is invalid. */
+function timespecNs(k: Kernel, address: number): bigint | undefined {
+  if (!k.valid(address, 16)) return undefined;
+  const sec = k.view().getBigInt64(address, true);
+  const nsec = k.view().getBigInt64(address + 8, true);
+  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return undefined;
+  return sec * 1_000_000_000n + nsec;
+}
+
+function nanosleep(k: Kernel, a: SyscallArgs): SyscallResult {
+  const ns = timespecNs(k, num(a[0]));
+  return ns === undefined ? -EINVAL : sleepFor(k, ns);
+}
+
+function clockNanosleep(k: Kernel, a: SyscallArgs): SyscallResult {
+  const ns = timespecNs(k, num(a[2]));
+  if (ns === undefined) return -EINVAL;
+  if ((int(a[1]) & TIMER_ABSTIME) === 0) return sleepFor(k, ns);
+  const now = nowNs(int(a[0]));
+  return now === undefined ? -EINVAL : sleepFor(k, ns - now);
+}
 
 const start = process.hrtime.bigint();
 
@@ -43,7 +87,7 @@ function gettimeofday(k: Kernel, a: SyscallArgs): number {
 }
 
 export const timeSyscalls: readonly SyscallEntry[] = [
-  [35, "nanosleep", () => 0],
+  [35, "nanosleep", nanosleep],
   [96, "gettimeofday", gettimeofday],
   [
     201,
@@ -66,5 +110,5 @@ export const timeSyscalls: readonly SyscallEntry[] = [
       return 0;
     },
   ],
-  [230, "clock_nanosleep", () => 0],
+  [230, "clock_nanosleep", clockNanosleep],
 ];

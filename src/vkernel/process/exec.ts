@@ -1,0 +1,177 @@
+// execve(2) by hash (ARCHITECTURE.md "vkernel"; issue: "execve by hash"):
+// the kernel opens the file at the path inside the process's root, follows
+// `#!` interpreter lines as binfmt_script does (the interpreter — itself found
+// by hash — gets the script path as an argument), hashes the ELF file it ends
+// at (BLAKE3, cached per file version) and asks the run's ProgramSource for
+// the program with that hash. A file whose hash the source does not know never
+// runs: execve fails with ENOEXEC and one line on stderr names path and hash.
+// Once accepted, the new image replaces the process after the code unwinds.
+import { posix } from "node:path";
+import { blake3Hex } from "../../hash/blake3.js";
+import { STACK_TOP } from "../../lift/guest-layout.js";
+import { BINPRM_BUF_SIZE, parseShebang } from "../../scan/shebang.js";
+import { E2BIG, EACCES, EFAULT, ENOEXEC, ELOOP } from "../errno.js";
+import { FileDescriptor, Kernel } from "../kernel.js";
+import { loadImage, setupStack } from "../loader.js";
+import { typeOfMode } from "../vfs/constants.js";
+import { isDirectoryStat } from "../vfs/open-file.js";
+import { ExecRefused, type ExecFile, type Program } from "./program.js";
+import { instantiate } from "./runtime.js";
+
+/** execve(2) follows at most this many interpreters (BINPRM_MAX_RECURSION). */
+const MAX_INTERPRETER_DEPTH = 4;
+/** MAX_ARG_STRLEN-ish bound on what argv and envp may hold in all. */
+const MAX_ARGUMENT_BYTES = 2 << 20;
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const O_RDONLY = 0;
+
+export interface ExecRequest {
+  readonly program: Program | Promise<Program>;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /** The path execve was called with (/proc/self/exe, AT_EXECFN). */
+  readonly path: string;
+}
+
+/** A NULL-terminated array of string pointers in guest memory, or -errno. */
+export function readStringArray(k: Kernel, address: number): string[] | number {
+  const out: string[] = [];
+  if (address === 0) return out;
+  let bytes = 0;
+  for (let i = 0; ; i++) {
+    const slot = address + i * 8;
+    if (!k.valid(slot, 8)) return -EFAULT;
+    const pointer = Number(k.view().getBigUint64(slot, true));
+    if (pointer === 0) return out;
+    if (!k.valid(pointer, 1)) return -EFAULT;
+    const s = k.readString(pointer, 131072);
+    bytes += s.length + 1;
+    if (bytes > MAX_ARGUMENT_BYTES) return -E2BIG;
+    out.push(s);
+  }
+}
+
+/** The whole file at `path` if the process may execute it, or -errno. */
+function readExecutable(k: Kernel, path: string): Uint8Array | number {
+  const st = k.vfs.stat(path, false, k.cwd);
+  if (typeof st === "number") return st;
+  if (isDirectoryStat(st) || typeOfMode(st.mode) !== "file") return -EACCES;
+  if ((st.mode & 0o111) === 0) return -EACCES;
+  const file = k.vfs.open(path, O_RDONLY, 0, k.cwd);
+  if (typeof file === "number") return file;
+  try {
+    const bytes = new Uint8Array(st.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = file.pread(bytes.subarray(done), done);
+      if (n < 0) return n;
+      if (n === 0) break;
+      done += n;
+    }
+    return done === bytes.length ? bytes : bytes.subarray(0, done);
+  } finally {
+    file.release();
+  }
+}
+
+/** "blake3:<hex>" of a file, cached by the system per file version (dev, ino, size, mtime). */
+function hashOf(k: Kernel, path: string, bytes: Uint8Array): string {
+  const st = k.vfs.stat(path, false, k.cwd);
+  const key = typeof st === "number" ? undefined : `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const cache = k.system?.hashes;
+  const known = key !== undefined ? cache?.get(key) : undefined;
+  if (known !== undefined) return known;
+  const hash = `blake3:${blake3Hex(bytes)}`;
+  if (key !== undefined) cache?.set(key, hash);
+  return hash;
+}
+
+/** The ELF file execve of `path` with `argv` ends at, and the argv it gets; or -errno. */
+export function resolveExec(
+  k: Kernel,
+  path: string,
+  argv: readonly string[],
+): { file: ExecFile; argv: string[] } | number {
+  let current = path;
+  let args = [...argv];
+  for (let depth = 0; ; depth++) {
+    const bytes = readExecutable(k, current);
+    if (typeof bytes === "number") return bytes;
+    if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
+      return { file: { path: current, hash: hashOf(k, current, bytes), bytes }, argv: args };
+    }
+    const shebang = parseShebang(bytes.subarray(0, BINPRM_BUF_SIZE));
+    if (!shebang.ok) return -ENOEXEC;
+    if (depth >= MAX_INTERPRETER_DEPTH) return -ELOOP;
+    const { interpreter, argument } = shebang.shebang;
+    // binfmt_script: interpreter [argument] script-path original-args[1:]
+    args = [interpreter, ...(argument !== undefined ? [argument] : []), current, ...args.slice(1)];
+    current = interpreter;
+  }
+}
+
+/**
+ * execve(2)'s synchronous part: resolve, hash, ask the program source. On
+ * success the request waits on the kernel and the handler returns 0 (the
+ * lifted code then unwinds); a refused file is -ENOEXEC with its line.
+ */
+export function requestExec(
+  k: Kernel,
+  path: string,
+  argv: readonly string[],
+  env: readonly string[],
+): number {
+  const system = k.system;
+  if (system === undefined) return -ENOEXEC;
+  const resolved = resolveExec(k, path, argv);
+  if (typeof resolved === "number") return resolved;
+  let program: Program | Promise<Program>;
+  try {
+    program = system.programs.load(resolved.file);
+  } catch (err) {
+    if (!(err instanceof ExecRefused)) throw err;
+    k.say(err.message);
+    return -err.errno;
+  }
+  // The scheduler awaits it after the code unwinds; until then a refusal must
+  // not count as an unhandled rejection.
+  if (program instanceof Promise) program.catch(() => undefined);
+  k.execRequest = { program, argv: resolved.argv, env, path };
+  return 0;
+}
+
+/**
+ * The process after execve: a fresh memory with the new program loaded and
+ * its start-up stack, the same pid, parent, group, cwd and umask, the
+ * descriptors without the close-on-exec ones, handlers reset to default.
+ */
+export function replaceImage(old: Kernel, program: Program, request: ExecRequest): Kernel {
+  const memory = new WebAssembly.Memory({
+    initial: STACK_TOP / 65536,
+    maximum: 65536,
+  });
+  const files = new Map<number, FileDescriptor>();
+  for (const [fd, entry] of old.files) {
+    if (entry.closeOnExec) entry.file.release();
+    else files.set(fd, entry);
+  }
+  old.files.clear();
+  const k = new Kernel(
+    memory,
+    { ...old.options, vfs: old.root, argv: request.argv, env: request.env },
+    { files, signals: old.signals.exec() },
+  );
+  k.pid = old.pid;
+  k.ppid = old.ppid;
+  k.pgid = old.pgid;
+  k.sid = old.sid;
+  k.cwd = old.cwd;
+  k.umask = old.umask;
+  k.exePath = program.image.name;
+  k.comm = posix.basename(request.path).slice(0, 15);
+  k.system = old.system;
+  loadImage(k, program.image);
+  setupStack(k, program.image, request.argv, request.env);
+  k.runtime = instantiate(k, program);
+  return k;
+}

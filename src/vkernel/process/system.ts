@@ -1,0 +1,268 @@
+// The processes of one run and their scheduler (ARCHITECTURE.md "vkernel"):
+// single-threaded and cooperative. Each process runs until its code yields —
+// the CPU budget ran out at a loop back-edge, a syscall blocked, execve
+// replaced the program, a signal waits — or ends. A blocked process's
+// syscall is asked again each round until it completes; when every live
+// process is blocked the scheduler sleeps until the earliest timeout, and
+// with none it reports the deadlock and ends the run. The run lasts as long
+// as its first process (pid 1), as a container does.
+import { setImmediate as nextTick } from "node:timers/promises";
+import { DEFAULT_CPU_BUDGET, RESULT_HALT, RESULT_NO_CODE, RESULT_YIELD } from "../../lift/abi.js";
+import { STATE_RIP } from "../../lift/guest-layout.js";
+import type { Kernel } from "../kernel.js";
+import { BLOCK } from "../syscalls/types.js";
+import { EINTR } from "../errno.js";
+import { replaceImage } from "./exec.js";
+import { ExecRefused, type ProgramSource } from "./program.js";
+import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
+import { SIGCHLD, SIGILL, SIGKILL, SIGSEGV, signalBit } from "./signals.js";
+
+const RAX = 0;
+/** Rounds between two turns of the host event loop (timers, Ctrl-C). */
+const ROUNDS_PER_HOST_TURN = 64;
+
+export interface SystemOptions {
+  /** Loop back-edges between two yields of one process. */
+  readonly cpuBudget?: number;
+}
+
+/** How a process ended, as wait4(2) reports it (wait(2) "status"). */
+export function waitStatus(k: Kernel): number {
+  if (k.termSignal !== undefined) return k.termSignal;
+  return ((k.exitStatus ?? 0) & 0xff) << 8;
+}
+
+/** A shell's view of a wait status: the exit code, or 128 + the signal. */
+export function exitCode(k: Kernel): number {
+  return k.termSignal !== undefined ? 128 + (k.termSignal & 0x7f) : (k.exitStatus ?? 0) & 0xff;
+}
+
+export class System {
+  readonly processes = new Map<number, Kernel>();
+  /** BLAKE3 of executable files per file version (exec.ts). */
+  readonly hashes = new Map<string, string>();
+  private nextPid = 1;
+  private rounds = 0;
+
+  constructor(
+    readonly programs: ProgramSource,
+    readonly options: SystemOptions = {},
+  ) {}
+
+  /** Enters a new process (the first one, or a fork child) under a fresh pid. */
+  adopt(k: Kernel): number {
+    k.pid = this.nextPid++;
+    if (k.pid === 1) {
+      k.pgid = 1;
+      k.sid = 1;
+    }
+    k.system = this;
+    this.processes.set(k.pid, k);
+    return k.pid;
+  }
+
+  children(k: Kernel): Kernel[] {
+    return [...this.processes.values()].filter((c) => c.ppid === k.pid);
+  }
+
+  /**
+   * Sends `signal` (kill(2)): ignored ones vanish; others wait in the
+   * target's pending set and act when the scheduler next looks at it.
+   */
+  signal(target: Kernel, signal: number): void {
+    if (signal === 0 || target.ended) return;
+    const disposition = target.signals.disposition(signal);
+    if (disposition === "ignore" || disposition === "continue") return;
+    target.signals.pending |= signalBit(signal);
+  }
+
+  /** The run: schedules every process until `first` (pid 1) ends; its exit code. */
+  async run(first: Kernel): Promise<number> {
+    // execve replaces a process's Kernel, so the first process is followed by pid.
+    const pid = first.pid;
+    const init = (): Kernel => this.processes.get(pid) ?? first;
+    try {
+      while (!init().ended) {
+        let ran = false;
+        for (const k of [...this.processes.values()]) {
+          if (this.processes.get(k.pid) !== k || k.ended) continue;
+          if (await this.turn(k)) ran = true;
+        }
+        if (init().ended) break;
+        if (!ran) {
+          const wake = this.earliestWake();
+          if (wake === undefined) {
+            init().say("vkernel: every process is blocked and nothing can wake them (deadlock)");
+            for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);
+            break;
+          }
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, wake - performance.now())),
+          );
+        } else if (++this.rounds % ROUNDS_PER_HOST_TURN === 0) {
+          await nextTick();
+        }
+      }
+      return exitCode(init());
+    } finally {
+      for (const k of this.processes.values()) {
+        if (!k.ended) k.termSignal = SIGKILL;
+        k.closeAll();
+      }
+      this.processes.clear();
+    }
+  }
+
+  private earliestWake(): number | undefined {
+    let wake: number | undefined;
+    for (const k of this.processes.values()) {
+      if (!k.ended && k.pending !== undefined && k.wakeAt !== undefined) {
+        wake = wake === undefined ? k.wakeAt : Math.min(wake, k.wakeAt);
+      }
+    }
+    return wake;
+  }
+
+  /** One turn of one process; true when its code ran or its state changed. */
+  private async turn(k: Kernel): Promise<boolean> {
+    if (!this.actOnSignals(k)) return true;
+    if (k.pending !== undefined) {
+      k.wakeAt = undefined;
+      const result = k.pending.retry();
+      if (k.ended) {
+        this.end(k);
+        return true;
+      }
+      if (result === BLOCK) return false;
+      k.pending = undefined;
+      k.setGpr(RAX, BigInt(result));
+    }
+    if (k.execRequest !== undefined) {
+      const replaced = await this.finishExec(k);
+      if (replaced !== k) return true;
+    }
+    this.slice(k);
+    return true;
+  }
+
+  /**
+   * Pending signals: a fatal one ends the process (false), a handler is
+   * entered (signal-frame.ts). A blocked syscall is interrupted with EINTR.
+   */
+  private actOnSignals(k: Kernel): boolean {
+    for (;;) {
+      const signal = k.signals.deliverable();
+      if (signal === 0) return true;
+      k.signals.pending &= ~signalBit(signal);
+      const disposition = k.signals.disposition(signal);
+      if (disposition === "ignore" || disposition === "continue" || disposition === "stop") {
+        continue;
+      }
+      if (disposition !== "handler") {
+        this.end(k, signal | (disposition === "core" ? 0x80 : 0));
+        return false;
+      }
+      if (k.pending !== undefined) {
+        k.pending = undefined;
+        k.wakeAt = undefined;
+        k.setGpr(RAX, BigInt(-EINTR));
+      }
+      deliverSignal(k, signal);
+    }
+  }
+
+  private async finishExec(k: Kernel): Promise<Kernel> {
+    const request = k.execRequest;
+    k.execRequest = undefined;
+    if (request === undefined) return k;
+    try {
+      const program = await request.program;
+      const replaced = replaceImage(k, program, request);
+      this.processes.set(k.pid, replaced);
+      k.runtime = undefined;
+      this.wakeVforkParent(k);
+      return replaced;
+    } catch (err) {
+      if (!(err instanceof ExecRefused)) throw err;
+      k.say(err.message);
+      k.setGpr(RAX, BigInt(-err.errno));
+      return k;
+    }
+  }
+
+  /** Runs the process's code for one slice. */
+  private slice(k: Kernel): void {
+    const runtime = k.runtime;
+    if (runtime === undefined) return;
+    runtime.budget.value = this.options.cpuBudget ?? DEFAULT_CPU_BUDGET;
+    let result: number;
+    try {
+      result = runtime.run();
+    } catch (err) {
+      // A wasm trap in lifted code: an out-of-bounds access or integer divide error.
+      const pc = k.view().getBigUint64(STATE_RIP, true);
+      if (k.options.debug && err instanceof Error) k.say(err.stack ?? "");
+      k.say(
+        `${runtime.program.name}: ${err instanceof Error ? err.message : String(err)} (last dispatch at 0x${pc.toString(16)})`,
+      );
+      this.end(k, SIGSEGV);
+      return;
+    }
+    if (result === RESULT_YIELD) return;
+    if (k.ended) {
+      this.end(k);
+      return;
+    }
+    if (result === RESULT_HALT && runtime.trapped) {
+      this.end(k, SIGILL);
+      return;
+    }
+    const pc = k.view().getBigUint64(STATE_RIP, true);
+    if (result === RESULT_NO_CODE && isSignalRestorer(k, Number(pc))) {
+      k.setGpr(RAX, signalReturn(k));
+      k.unwind = false;
+      return;
+    }
+    k.say(
+      result === RESULT_NO_CODE
+        ? `${runtime.program.name}: jump to 0x${pc.toString(16)}, which was not lifted (SIGSEGV)`
+        : `${runtime.program.name}: stopped with result ${result}`,
+    );
+    this.end(k, SIGSEGV);
+  }
+
+  /**
+   * The process ends (exit, or `signal`): its descriptors close, its
+   * children go to pid 1, and it stays a zombie for its parent's wait4 —
+   * unless nobody will wait (no parent, or the parent ignores SIGCHLD).
+   */
+  end(k: Kernel, signal?: number): void {
+    if (signal !== undefined && k.exitStatus === undefined) k.termSignal ??= signal;
+    k.pending = undefined;
+    k.execRequest = undefined;
+    k.closeAll();
+    k.runtime = undefined;
+    for (const child of this.children(k)) child.ppid = 1;
+    this.wakeVforkParent(k);
+    const parent = this.processes.get(k.ppid);
+    if (parent === undefined || parent.ended) {
+      if (k.pid !== 1) this.processes.delete(k.pid);
+      return;
+    }
+    if (parent.signals.action(SIGCHLD).handler === 1n) {
+      this.processes.delete(k.pid);
+      return;
+    }
+    this.signal(parent, SIGCHLD);
+  }
+
+  /** A vfork parent waits until its child has exec'd or ended (process.ts). */
+  private wakeVforkParent(child: Kernel): void {
+    child.vforkDone = true;
+  }
+
+  /** wait4(2): removes a reaped zombie. */
+  reap(k: Kernel): void {
+    this.processes.delete(k.pid);
+  }
+}
