@@ -12,7 +12,14 @@ import type { ProcessRuntime } from "./process/runtime.js";
 import type { ExecRequest } from "./process/exec.js";
 import { SignalState } from "./process/signals.js";
 import { BLOCK, type SyscallResult } from "./syscalls/types.js";
-import { hostRoot, mountProcessVfs, OpenFile, type FsBackend, type Vfs } from "./vfs/index.js";
+import {
+  hostRoot,
+  mountProcessVfs,
+  OpenFile,
+  type FsBackend,
+  type ProcessView,
+  type Vfs,
+} from "./vfs/index.js";
 import { StdioNode } from "./vfs/stdio-node.js";
 
 /** RLIMIT_NOFILE's usual soft limit: open(2) beyond it is EMFILE. */
@@ -103,7 +110,7 @@ export class Kernel {
     if (root === undefined)
       throw new Error("Kernel: KernelOptions needs a root directory or a vfs");
     this.root = root;
-    this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node);
+    this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node, processViewOf(this));
     this.space = new AddressSpace(memory);
     this.argv = options.argv;
     this.reportedMissing = new Set();
@@ -206,4 +213,33 @@ export class Kernel {
   closeAll(): void {
     for (const fd of [...this.files.keys()]) this.closeFd(fd);
   }
+}
+
+/** What /proc/self shows of a process, read live (vfs/proc-backend.ts). */
+function processViewOf(k: Kernel): ProcessView {
+  return {
+    get pid() {
+      return k.pid;
+    },
+    get ppid() {
+      return k.ppid;
+    },
+    uid: 0,
+    gid: 0,
+    get argv() {
+      return k.argv;
+    },
+    get exe() {
+      return k.exePath;
+    },
+    get cwd() {
+      return k.cwd;
+    },
+    fds: () => new Map([...k.files].map(([fd, d]) => [fd, d.file.path])),
+    mappings: () =>
+      k.space
+        .usedRanges()
+        .map((r) => ({ start: r.start, end: r.end, perms: "rwxp", offset: 0, path: "" })),
+    residentBytes: () => k.space.usedRanges().reduce((n, r) => n + (r.end - r.start), 0),
+  };
 }

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
+import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
 
 const BUSYBOX = "/bin/busybox";
 const CLI = join(packageRoot(), "dist", "src", "cli", "main.js");
@@ -103,31 +104,12 @@ describe("lifted busybox applets behave like native ones", () => {
 // the root as its filesystem, so both find the same applets. The cases need
 // the vkernel's processes: fork, execve by hash, pipes, wait statuses, signals.
 const ROOT = join(work, "root");
-const SHELL_CASES: readonly (readonly [string, string])[] = [
-  ["pipeline", "echo hi | tr a-z A-Z"],
-  ["loop into sort", "for i in 1 2 3; do echo $i; done | sort -r"],
-  ["command substitution", 'x=$(echo sub | sed s/u/U/); echo "x=$x"'],
-  ["and-or lists", "false || echo or; true && echo and; false && echo never; echo $?"],
-  ["subshell status", "( exit 5 ); echo status $?"],
-  ["three-stage pipeline", "seq 1 5000 | grep 7 | wc -l"],
-  [
-    "redirections",
-    "echo abc > /tmp/f; echo def >> /tmp/f; wc -c < /tmp/f; cat /tmp/f missing 2>&1",
-  ],
-  ["killed by a signal", "sh -c 'kill -TERM $$'; echo status $?"],
-  ["SIGPIPE ends the writer", "yes | head -3"],
-  ["sleep", "sleep 0.05; echo slept"],
-  ["script by #!", "printf '#!/bin/sh\\necho script $1\\n' > /tmp/s; chmod +x /tmp/s; /tmp/s arg"],
-  ["exit status", "echo out; exit 3"],
-];
-
 function makeRoot(): void {
   mkdirSync(join(ROOT, "bin"), { recursive: true });
   mkdirSync(join(ROOT, "tmp"), { recursive: true });
   copyFileSync(BUSYBOX, join(ROOT, "bin", "busybox"));
   chmodSync(join(ROOT, "bin", "busybox"), 0o755);
-  const applets = ["sh", "echo", "tr", "sort", "sed", "seq", "grep", "wc", "cat", "head"];
-  for (const applet of [...applets, "yes", "sleep", "kill", "chmod", "printf", "true", "false"]) {
+  for (const applet of SHELL_APPLETS) {
     symlinkSync("busybox", join(ROOT, "bin", applet));
   }
 }

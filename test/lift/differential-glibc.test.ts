@@ -16,6 +16,7 @@ describe("lifted glibc fixtures behave like native ones", () => {
     { fixture: "glibc/file-io", args: (scratch) => [scratch] },
     // fork, pipes, execve of itself, wait statuses, signals, poll, nanosleep
     { fixture: "glibc/processes" },
+    { fixture: "glibc/fs-ops", args: (scratch) => [scratch] },
     { fixture: "glibc/printf" },
     { fixture: "glibc/math" },
     { fixture: "glibc/x87-ops" },

@@ -16,6 +16,7 @@ describe("lifted musl fixtures behave like native ones", () => {
     { fixture: "musl/file-io", args: (scratch) => [scratch] },
     // fork, pipes, execve of itself, wait statuses, signals, poll, nanosleep
     { fixture: "musl/processes" },
+    { fixture: "musl/fs-ops", args: (scratch) => [scratch] },
     // musl formats floating point through long double: exact x87 is needed.
     { fixture: "musl/printf" },
     { fixture: "musl/math" },

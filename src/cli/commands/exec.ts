@@ -4,7 +4,7 @@
 // found by hash and lifted on demand the same way. The exit status is the
 // program's (139 when it jumps to code that was not lifted).
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import type { CliCommand } from "../command.js";
 import { MegaliftError } from "../../errors.js";
@@ -39,6 +39,12 @@ small N exercises re-entry at loop headers).
 Example:
   megalift exec --root / fixtures/bin/musl/hello
 `;
+
+/** `file` as a path inside `root`, when it lies there. */
+function guestPath(root: string, file: string): string | undefined {
+  if (root === "/") return file;
+  return file.startsWith(`${root}/`) ? file.slice(root.length) : undefined;
+}
 
 export const execCommand: CliCommand = {
   name: "exec",
@@ -98,7 +104,8 @@ export const execCommand: CliCommand = {
     return runLifted({
       module,
       elfBytes: bytes,
-      path,
+      // The path inside the root, as /proc/self/exe shows it.
+      path: guestPath(resolve(root), resolve(path)) ?? program,
       // What the program executes is lifted on demand, at the same level.
       programs: liftOnDemandSource({
         optimize,

@@ -1,15 +1,64 @@
 // What the file syscalls share: the descriptor an argument names, the
-// directory a *at() path starts from (openat(2) "dirfd"), guest buffers as
-// byte views, and stat(2)'s struct stat for x86-64 (asm/stat.h).
-import { EBADF, EFAULT, ENOTDIR } from "../errno.js";
+// directory a *at() path starts from (openat(2) "dirfd"), the path argument,
+// the node a *at() call with AT_EMPTY_PATH names, guest buffers as byte
+// views, and stat(2)'s struct stat for x86-64 (asm/stat.h).
+import { EBADF, EFAULT, ENOENT, ENOTDIR } from "../errno.js";
 import type { FileDescriptor, Kernel } from "../kernel.js";
 import type { VfsStat } from "../vfs/types.js";
-import { int } from "./types.js";
+import { int, num } from "./types.js";
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
 export const AT_EMPTY_PATH = 0x1000;
+export const CWD = BigInt(AT_FDCWD);
+
+/** The path argument and the directory it starts from, or -errno. */
+export function pathArg(
+  k: Kernel,
+  dirfd: bigint,
+  pathPtr: bigint,
+): { path: string; base: string } | number {
+  if (!k.valid(num(pathPtr), 1)) return -EFAULT;
+  const path = k.readString(num(pathPtr));
+  if (path === "") return -ENOENT;
+  const base = path.startsWith("/") ? "/" : baseDir(k, dirfd);
+  return typeof base === "number" ? base : { path, base };
+}
+
+/**
+ * True when a *at() call names dirfd itself: AT_EMPTY_PATH with an empty
+ * path (openat(2) "AT_EMPTY_PATH"), or a NULL path where Linux allows one.
+ */
+export function namesDirfd(
+  k: Kernel,
+  pathPtr: bigint,
+  flags: number,
+  nullAllowed = false,
+): boolean {
+  if (pathPtr === 0n) return nullAllowed || (flags & AT_EMPTY_PATH) !== 0;
+  return (
+    (flags & AT_EMPTY_PATH) !== 0 && k.valid(num(pathPtr), 1) && k.readString(num(pathPtr)) === ""
+  );
+}
+
+/** stat of what a (dirfd, path, flags) triple names: fstatat(2) and statx(2). */
+export function statTarget(
+  k: Kernel,
+  dirfd: bigint,
+  pathPtr: bigint,
+  flags: number,
+): VfsStat | number {
+  if (namesDirfd(k, pathPtr, flags)) {
+    if (int(dirfd) === AT_FDCWD) return k.vfs.stat(k.cwd, false);
+    const entry = descriptor(k, dirfd);
+    return entry === undefined ? -EBADF : entry.file.stat();
+  }
+  const where = pathArg(k, dirfd, pathPtr);
+  if (typeof where === "number") return where;
+  return k.vfs.stat(where.path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, where.base);
+}
 
 export function descriptor(k: Kernel, fd: bigint): FileDescriptor | undefined {
   return k.files.get(int(fd));

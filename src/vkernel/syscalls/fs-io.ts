@@ -1,16 +1,32 @@
 // File syscalls on descriptors: read(2), write(2), readv(2)/writev(2),
 // pread(2)/pwrite(2), lseek(2), close(2), dup(2)/dup2/dup3, fcntl(2),
-// ioctl(2), fsync(2), ftruncate(2), fstat(2) and getdents64(2). They work on
-// the open file description (vfs/open-file.ts), so dup'd descriptors share
-// one offset as on Linux.
-import { EBADF, EINVAL, ENOTTY } from "../errno.js";
-import type { Kernel } from "../kernel.js";
-import { O_APPEND, O_CLOEXEC, direntType } from "../vfs/constants.js";
+// ioctl(2), fsync(2), sync(2)/syncfs(2), ftruncate(2), fstat(2) and
+// getdents(2)/getdents64(2). They work on the open file description
+// (vfs/open-file.ts), so dup'd descriptors share one offset as on Linux.
+import { EBADF, EFAULT, EINVAL, ENOTTY } from "../errno.js";
+import { MAX_OPEN_FILES, type Kernel } from "../kernel.js";
+import {
+  O_APPEND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_LARGEFILE,
+  O_NOCTTY,
+  O_TRUNC,
+  direntType,
+} from "../vfs/constants.js";
+import type { DirEntry } from "../vfs/types.js";
 import { descriptor, guestBytes, writeStat } from "./fs-common.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
 
 /** fcntl(2) F_SETFL may change only these status flags (O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME). */
 const SETFL_MASK = O_APPEND | 0o4000 | 0o20000 | 0o40000 | 0o1000000;
+/**
+ * Open-time flags the file description does not keep (fs/open.c
+ * do_dentry_open), and O_CLOEXEC, a descriptor flag: F_GETFL never shows them.
+ */
+const NOT_STATUS_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
+const F_UNLCK = 2;
 
 function read(k: Kernel, a: SyscallArgs): number {
   const entry = descriptor(k, a[0]);
@@ -82,24 +98,44 @@ function dupTo(k: Kernel, a: SyscallArgs, cloexec: boolean, isDup3: boolean): nu
 function fcntl(k: Kernel, a: SyscallArgs): number {
   const entry = descriptor(k, a[0]);
   if (entry === undefined) return -EBADF;
-  switch (int(a[1])) {
+  const command = int(a[1]);
+  switch (command) {
     case 0: // F_DUPFD
-      return k.installFile(entry.file.retain(), false, int(a[2]));
-    case 1030: // F_DUPFD_CLOEXEC
-      return k.installFile(entry.file.retain(), true, int(a[2]));
+    case 1030: {
+      // F_DUPFD_CLOEXEC; an argument outside [0, RLIMIT_NOFILE) is EINVAL.
+      const from = int(a[2]);
+      if (from < 0 || from >= MAX_OPEN_FILES) return -EINVAL;
+      return k.installFile(entry.file.retain(), command === 1030, from);
+    }
     case 1: // F_GETFD
       return entry.closeOnExec ? 1 : 0;
     case 2: // F_SETFD
       entry.closeOnExec = (int(a[2]) & 1) !== 0;
       return 0;
-    case 3: // F_GETFL
-      return entry.file.flags & ~O_CLOEXEC;
+    case 3: // F_GETFL; a 64-bit kernel marks every file O_LARGEFILE.
+      return (entry.file.flags & ~NOT_STATUS_FLAGS) | O_LARGEFILE;
     case 4: // F_SETFL
       entry.file.flags = (entry.file.flags & ~SETFL_MASK) | (int(a[2]) & SETFL_MASK);
       return 0;
+    case 5: // F_GETLK
+    case 36: // F_OFD_GETLK
+      return unlockedLock(k, num(a[2]));
+    case 6: // F_SETLK
+    case 7: // F_SETLKW
+    case 37: // F_OFD_SETLK
+    case 38: // F_OFD_SETLKW
+      // Record locks are granted and not enforced between processes yet.
+      return k.valid(num(a[2]), 32) ? 0 : -EFAULT;
     default:
       return -EINVAL;
   }
+}
+
+/** F_GETLK's answer when nothing conflicts: struct flock's l_type set to F_UNLCK. */
+function unlockedLock(k: Kernel, address: number): number {
+  if (!k.valid(address, 32)) return -EFAULT;
+  k.view().setInt16(address, F_UNLCK, true);
+  return 0;
 }
 
 function fstat(k: Kernel, a: SyscallArgs): number {
@@ -109,36 +145,75 @@ function fstat(k: Kernel, a: SyscallArgs): number {
   return typeof st === "number" ? st : writeStat(k, num(a[1]), st);
 }
 
-/** getdents64(2): struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }. */
-function getdents64(k: Kernel, a: SyscallArgs): number {
-  const entry = descriptor(k, a[0]);
-  if (entry === undefined) return -EBADF;
-  const entries = entry.file.entries();
-  if (typeof entries === "number") return entries;
-  const capacity = num(a[2]);
-  const out = guestBytes(k, num(a[1]), capacity);
-  if (typeof out === "number") return out;
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  let used = 0;
-  let count = 0;
-  for (const dirent of entries) {
+/** Writes one directory record at `at`; its length is `reclen`. */
+type DirentWriter = (
+  out: Uint8Array,
+  at: number,
+  reclen: number,
+  dirent: DirEntry,
+  next: number,
+) => void;
+
+/**
+ * getdents64(2): struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8
+ * type; char name[]; }, 8-byte aligned.
+ */
+const dirent64 = {
+  reclen: (name: number): number => Math.ceil((19 + name + 1) / 8) * 8,
+  write: ((out, at, reclen, dirent, next) => {
+    const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    v.setBigUint64(at, BigInt(dirent.ino), true);
+    v.setBigUint64(at + 8, BigInt(next), true);
+    v.setUint16(at + 16, reclen, true);
+    v.setUint8(at + 18, direntType(dirent.type));
     const name = Buffer.from(dirent.name);
-    const reclen = Math.ceil((19 + name.length + 1) / 8) * 8;
-    if (used + reclen > capacity) break;
-    count++;
-    v.setBigUint64(used, BigInt(dirent.ino), true);
-    // d_off: the offset a later lseek(2) resumes after this entry.
-    v.setBigUint64(used + 8, BigInt(entry.file.position + count), true);
-    v.setUint16(used + 16, reclen, true);
-    v.setUint8(used + 18, direntType(dirent.type));
-    out.set(name, used + 19);
-    out.fill(0, used + 19 + name.length, used + reclen);
-    used += reclen;
-  }
-  // A buffer too small for the next entry is EINVAL (getdents64(2) ERRORS).
-  if (count === 0 && entries.length > 0) return -EINVAL;
-  entry.file.consume(count);
-  return used;
+    out.set(name, at + 19);
+    out.fill(0, at + 19 + name.length, at + reclen);
+  }) satisfies DirentWriter,
+};
+
+/**
+ * getdents(2): struct linux_dirent { unsigned long ino, off; u16 reclen;
+ * char name[]; }, with the type in the record's last byte after the NUL.
+ */
+const dirent = {
+  reclen: (name: number): number => Math.ceil((18 + name + 2) / 8) * 8,
+  write: ((out, at, reclen, dirent, next) => {
+    const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    v.setBigUint64(at, BigInt(dirent.ino), true);
+    v.setBigUint64(at + 8, BigInt(next), true);
+    v.setUint16(at + 16, reclen, true);
+    const name = Buffer.from(dirent.name);
+    out.set(name, at + 18);
+    out.fill(0, at + 18 + name.length, at + reclen);
+    out[at + reclen - 1] = direntType(dirent.type);
+  }) satisfies DirentWriter,
+};
+
+function getdents(format: typeof dirent64) {
+  return (k: Kernel, a: SyscallArgs): number => {
+    const entry = descriptor(k, a[0]);
+    if (entry === undefined) return -EBADF;
+    const entries = entry.file.entries();
+    if (typeof entries === "number") return entries;
+    const capacity = num(a[2]);
+    const out = guestBytes(k, num(a[1]), capacity);
+    if (typeof out === "number") return out;
+    let used = 0;
+    let count = 0;
+    for (const d of entries) {
+      const reclen = format.reclen(Buffer.byteLength(d.name));
+      if (used + reclen > capacity) break;
+      count++;
+      // d_off: the offset a later lseek(2) resumes after this entry.
+      format.write(out, used, reclen, d, entry.file.position + count);
+      used += reclen;
+    }
+    // A buffer too small for the next entry is EINVAL (getdents64(2) ERRORS).
+    if (count === 0 && entries.length > 0) return -EINVAL;
+    entry.file.consume(count);
+    return used;
+  };
 }
 
 /** ioctl(2): no descriptor is a terminal to the guest yet (TCGETS/TIOCGWINSZ answer ENOTTY). */
@@ -180,6 +255,9 @@ export const fsIoSyscalls: readonly SyscallEntry[] = [
   [74, "fsync", fsync],
   [75, "fdatasync", fsync],
   [77, "ftruncate", ftruncate],
-  [217, "getdents64", getdents64],
+  [78, "getdents", getdents(dirent)],
+  [162, "sync", () => 0],
+  [217, "getdents64", getdents(dirent64)],
+  [306, "syncfs", fsync],
   [292, "dup3", (k, a) => dupTo(k, a, (int(a[2]) & O_CLOEXEC) !== 0, true)],
 ];

@@ -1,39 +1,28 @@
-// File syscalls on paths, served by the Vfs (vfs/): open(2)/openat(2),
-// stat(2)/lstat(2)/newfstatat, access(2)/faccessat(2), mkdir(2), rmdir(2),
-// unlink(2)/unlinkat, rename(2)/renameat2, symlink(2), readlink(2),
-// truncate(2), getcwd(2), chdir(2)/fchdir. A relative path starts at the
+// File syscalls on paths, served by the Vfs (vfs/): open(2)/openat(2)/
+// creat(2), stat(2)/lstat(2)/newfstatat, access(2)/faccessat(2), mkdir(2),
+// rmdir(2), unlink(2)/unlinkat, rename(2)/renameat2, link(2)/linkat,
+// symlink(2), readlink(2), truncate(2), getcwd(2), chdir(2)/fchdir. A relative path starts at the
 // cwd or at the directory a dirfd names; no path leaves the guest root.
-import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "../errno.js";
+import { EACCES, EBADF, EEXIST, EINVAL, ENOTDIR, ERANGE } from "../errno.js";
 import type { Kernel } from "../kernel.js";
-import { O_CLOEXEC, typeOfMode } from "../vfs/constants.js";
+import { O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, typeOfMode } from "../vfs/constants.js";
 import {
   AT_EMPTY_PATH,
-  AT_FDCWD,
   AT_REMOVEDIR,
+  AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
-  baseDir,
+  CWD,
   descriptor,
   guestBytes,
+  pathArg,
+  statTarget,
   writeStat,
 } from "./fs-common.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
 
-const CWD = BigInt(AT_FDCWD);
 const X_OK = 1;
+const AT_NO_AUTOMOUNT = 0x800;
 const RENAME_NOREPLACE = 1;
-
-/** The path argument and the directory it starts from, or -errno. */
-function pathArg(
-  k: Kernel,
-  dirfd: bigint,
-  pathPtr: bigint,
-): { path: string; base: string } | number {
-  if (!k.valid(num(pathPtr), 1)) return -EFAULT;
-  const path = k.readString(num(pathPtr));
-  if (path === "") return -ENOENT;
-  const base = path.startsWith("/") ? "/" : baseDir(k, dirfd);
-  return typeof base === "number" ? base : { path, base };
-}
 
 function openAt(k: Kernel, dirfd: bigint, pathPtr: bigint, flags: bigint, mode: bigint): number {
   const where = pathArg(k, dirfd, pathPtr);
@@ -44,20 +33,34 @@ function openAt(k: Kernel, dirfd: bigint, pathPtr: bigint, flags: bigint, mode: 
 }
 
 function statAt(k: Kernel, dirfd: bigint, pathPtr: bigint, out: bigint, flags: number): number {
-  if ((flags & AT_EMPTY_PATH) !== 0 && k.readString(num(pathPtr)) === "") {
-    if (int(dirfd) === AT_FDCWD) {
-      const st = k.vfs.stat(k.cwd, false);
-      return typeof st === "number" ? st : writeStat(k, num(out), st);
-    }
-    const entry = descriptor(k, dirfd);
-    if (entry === undefined) return -EBADF;
-    const st = entry.file.stat();
-    return typeof st === "number" ? st : writeStat(k, num(out), st);
-  }
-  const where = pathArg(k, dirfd, pathPtr);
-  if (typeof where === "number") return where;
-  const st = k.vfs.stat(where.path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, where.base);
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) !== 0) return -EINVAL;
+  const st = statTarget(k, dirfd, pathPtr, flags);
   return typeof st === "number" ? st : writeStat(k, num(out), st);
+}
+
+/** link(2)/linkat(2): the existing path's final symlink is followed only with AT_SYMLINK_FOLLOW. */
+function linkAt(
+  k: Kernel,
+  from: { dir: bigint; path: bigint },
+  to: { dir: bigint; path: bigint },
+  flags: number,
+): number {
+  if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) !== 0) return -EINVAL;
+  const b = pathArg(k, to.dir, to.path);
+  if (typeof b === "number") return b;
+  // AT_EMPTY_PATH links the file dirfd names (a descriptor of an existing file).
+  if (
+    (flags & AT_EMPTY_PATH) !== 0 &&
+    k.valid(num(from.path), 1) &&
+    k.readString(num(from.path)) === ""
+  ) {
+    const entry = descriptor(k, from.dir);
+    if (entry === undefined) return -EBADF;
+    return k.vfs.link(entry.file.path, b.path, false, "/", b.base);
+  }
+  const a = pathArg(k, from.dir, from.path);
+  if (typeof a === "number") return a;
+  return k.vfs.link(a.path, b.path, (flags & AT_SYMLINK_FOLLOW) !== 0, a.base, b.base);
 }
 
 /** access(2) as root: read and write are always granted; execute needs an x bit on a non-directory. */
@@ -155,6 +158,9 @@ export const fsPathSyscalls: readonly SyscallEntry[] = [
     (k, a) => pathCall(k, CWD, a[0], (p, b) => k.vfs.mkdir(p, int(a[1]) & ~k.umask, b)),
   ],
   [84, "rmdir", (k, a) => pathCall(k, CWD, a[0], (p, b) => k.vfs.rmdir(p, b))],
+  // creat(2) is open(2) with O_CREAT | O_WRONLY | O_TRUNC.
+  [85, "creat", (k, a) => openAt(k, CWD, a[0], BigInt(O_CREAT | O_WRONLY | O_TRUNC), a[1])],
+  [86, "link", (k, a) => linkAt(k, { dir: CWD, path: a[0] }, { dir: CWD, path: a[1] }, 0)],
   [87, "unlink", (k, a) => pathCall(k, CWD, a[0], (p, b) => k.vfs.unlink(p, b))],
   [88, "symlink", (k, a) => symlinkAt(k, a[0], CWD, a[1])],
   [89, "readlink", (k, a) => readlinkAt(k, CWD, a[0], a[1], a[2])],
@@ -169,11 +175,18 @@ export const fsPathSyscalls: readonly SyscallEntry[] = [
     263,
     "unlinkat",
     (k, a) =>
-      pathCall(k, a[0], a[1], (p, b) =>
-        (int(a[2]) & AT_REMOVEDIR) !== 0 ? k.vfs.rmdir(p, b) : k.vfs.unlink(p, b),
-      ),
+      (int(a[2]) & ~AT_REMOVEDIR) !== 0
+        ? -EINVAL
+        : pathCall(k, a[0], a[1], (p, b) =>
+            (int(a[2]) & AT_REMOVEDIR) !== 0 ? k.vfs.rmdir(p, b) : k.vfs.unlink(p, b),
+          ),
   ],
   [264, "renameat", (k, a) => rename2(k, { dir: a[0], path: a[1] }, { dir: a[2], path: a[3] }, 0)],
+  [
+    265,
+    "linkat",
+    (k, a) => linkAt(k, { dir: a[0], path: a[1] }, { dir: a[2], path: a[3] }, int(a[4])),
+  ],
   [266, "symlinkat", (k, a) => symlinkAt(k, a[0], a[1], a[2])],
   [267, "readlinkat", (k, a) => readlinkAt(k, a[0], a[1], a[2], a[3])],
   [269, "faccessat", (k, a) => accessAt(k, a[0], a[1], a[2])],

@@ -14,12 +14,25 @@ export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
+export const O_NOCTTY = 0o400;
+/** Set by the kernel on every open file of a 64-bit process; F_GETFL shows it. */
+export const O_LARGEFILE = 0o100000;
+/** O_TMPFILE includes O_DIRECTORY (asm-generic/fcntl.h __O_TMPFILE | O_DIRECTORY). */
+export const O_TMPFILE_BITS = 0o20000000;
 
 export const EIO = 5;
 export const ENXIO = 6;
 export const EBUSY = 16;
 export const EXDEV = 18;
 export const EROFS = 30;
+export const EMLINK = 31;
+export const EOPNOTSUPP = 95;
+
+/** The permission bits chmod(2) sets: rwx for all, setuid, setgid, sticky. */
+export const PERMISSION_BITS = 0o7777;
+export const S_ISUID = 0o4000;
+export const S_ISGID = 0o2000;
+export const S_IXGRP = 0o010;
 
 const TYPE_BITS: Record<NodeType, number> = {
   fifo: 0o010000,
@@ -64,6 +77,8 @@ export function makeStat(fields: {
   gid?: number;
   rdev?: number;
   mtimeMs?: number;
+  atimeMs?: number;
+  ctimeMs?: number;
 }): VfsStat {
   const mtimeMs = fields.mtimeMs ?? 0;
   return {
@@ -78,8 +93,8 @@ export function makeStat(fields: {
     blksize: 4096,
     // st_blocks counts 512-byte units of whole 4 KiB blocks (stat(2)).
     blocks: Math.ceil(fields.size / 4096) * 8,
-    atimeMs: mtimeMs,
+    atimeMs: fields.atimeMs ?? mtimeMs,
     mtimeMs,
-    ctimeMs: mtimeMs,
+    ctimeMs: fields.ctimeMs ?? mtimeMs,
   };
 }

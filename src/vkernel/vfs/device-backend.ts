@@ -7,7 +7,7 @@
 import { randomFillSync } from "node:crypto";
 import { EINVAL, ENOENT, ENOTDIR } from "../errno.js";
 import { ENXIO, EROFS, makeStat, makedev } from "./constants.js";
-import type { DirEntry, FsBackend, VfsNode, VfsStat } from "./types.js";
+import type { DirEntry, FsBackend, FsStats, VfsNode, VfsStat } from "./types.js";
 
 /** The node behind a process's file descriptor, if it is open. */
 export type FdLookup = (fd: number) => VfsNode | undefined;
@@ -118,6 +118,28 @@ export class DeviceBackend implements FsBackend {
   }
   truncate(): number {
     return -EROFS;
+  }
+  link(): number {
+    return -EROFS;
+  }
+  /** The device nodes are fixed: their modes and owners cannot change here. */
+  setAttributes(): number {
+    return -EROFS;
+  }
+
+  /** devtmpfs reports itself as tmpfs (linux/magic.h TMPFS_MAGIC), empty. */
+  statfs(): FsStats {
+    return {
+      type: 0x01021994,
+      bsize: 4096,
+      blocks: 0,
+      bfree: 0,
+      bavail: 0,
+      files: 64,
+      ffree: 0,
+      namelen: 255,
+      flags: 0x20,
+    };
   }
 }
 

@@ -2,7 +2,7 @@
 // backend at read time, so entries created or removed after open(2) show
 // when the listing restarts at offset 0 (as rewinddir(3) promises).
 import { EISDIR } from "../errno.js";
-import type { DirEntry, FsBackend, VfsNode, VfsStat } from "./types.js";
+import type { AttributeChange, DirEntry, FsBackend, VfsNode, VfsStat } from "./types.js";
 
 export class DirectoryNode implements VfsNode {
   readonly seekable = true;
@@ -26,6 +26,11 @@ export class DirectoryNode implements VfsNode {
 
   truncate(): number {
     return -EISDIR;
+  }
+
+  /** fchmod(2)/fchown(2)/futimens(3) on an open directory: through its path. */
+  setAttributes(change: AttributeChange): number {
+    return this.backend.setAttributes(this.path, change);
   }
 
   readdir(): readonly DirEntry[] | number {

@@ -3,26 +3,29 @@
 // filesystems/overlayfs.rst): writing to an image file copies it up first,
 // deleting an image entry leaves a whiteout, a directory made where an image
 // entry was is opaque, and readdir merges both layers. Stat values carry the
-// image entry's mode, owner and mtime; st_ino is stable per path.
+// image entry's mode, owner and mtime; st_ino is stable per path. chmod,
+// chown, utimensat and link copy the entry up first (overlayfs without
+// "metacopy"); hard links are paths sharing one upper node. The layers and
+// copy-up are image-layers.ts; stat values image-stat.ts.
 import { EINVAL, ENOENT, ENOTEMPTY } from "../errno.js";
-import { EIO, ENXIO, EXDEV, makeStat, makedev } from "./constants.js";
-import { ImageInodes } from "./image-inodes.js";
+import { EIO, ENXIO, S_ISGID } from "./constants.js";
+import { ImageLayers, type Found, type UpperFile } from "./image-layers.js";
 import { LowerFileNode, MemoryFileNode } from "./image-nodes.js";
+import { imageFsStats, lowerStat, lowerType, upperStat, type LiveUpperNode } from "./image-stat.js";
 import type { LowerContent } from "./lower-content.js";
 import { MemoryBytes } from "./memory-bytes.js";
 import { parentOf } from "./resolve.js";
-import { UpperTree, type UpperMeta, type UpperNode } from "./upper-tree.js";
-import type { RootfsEntry, RootfsView } from "../../oci/rootfs/types.js";
-import type { DirEntry, FsBackend, NodeType, OpenIntent, VfsNode, VfsStat } from "./types.js";
-
-/** st_dev of the image filesystem (an anonymous device, as overlayfs has). */
-const IMAGE_DEV = 0x2a;
-
-type Found =
-  | { readonly layer: "upper"; readonly node: Exclude<UpperNode, { kind: "whiteout" }> }
-  | { readonly layer: "lower"; readonly entry: RootfsEntry };
-
-type UpperFile = Extract<UpperNode, { kind: "file" }>;
+import { changeMeta, type UpperMeta, type UpperTree } from "./upper-tree.js";
+import type { RootfsView } from "../../oci/rootfs/types.js";
+import type {
+  AttributeChange,
+  DirEntry,
+  FsBackend,
+  FsStats,
+  OpenIntent,
+  VfsNode,
+  VfsStat,
+} from "./types.js";
 
 export interface ImageBackendOptions {
   /** The clock for new and written upper files (ms since the epoch). */
@@ -30,33 +33,32 @@ export interface ImageBackendOptions {
 }
 
 export class ImageBackend implements FsBackend {
-  private readonly upper = new UpperTree();
-  private readonly inodes = new ImageInodes();
-  private lowerChildren: Map<string, string[]> | undefined;
+  private readonly layers: ImageLayers;
+  private readonly upper: UpperTree;
+  private readonly view: RootfsView;
   private readonly now: () => number;
 
-  constructor(
-    private readonly view: RootfsView,
-    private readonly content: LowerContent,
-    options: ImageBackendOptions = {},
-  ) {
+  constructor(view: RootfsView, content: LowerContent, options: ImageBackendOptions = {}) {
+    this.layers = new ImageLayers(view, content);
+    this.upper = this.layers.upper;
+    this.view = view;
     this.now = options.now ?? Date.now;
   }
 
   lstat(path: string): VfsStat | number {
-    const found = this.find(path);
+    const found = this.layers.find(path);
     return found === undefined ? -ENOENT : this.statOf(path, found);
   }
 
   readlink(path: string): string | number {
-    const found = this.find(path);
+    const found = this.layers.find(path);
     if (found === undefined) return -ENOENT;
     if (found.layer === "upper") return found.node.kind === "symlink" ? found.node.target : -EINVAL;
     return found.entry.type === "symlink" ? (found.entry.linkTarget ?? "") : -EINVAL;
   }
 
   readdir(path: string): readonly DirEntry[] | number {
-    const found = this.find(path);
+    const found = this.layers.find(path);
     if (found === undefined) return -ENOENT;
     const byName = new Map<string, DirEntry>();
     // An image directory shows its image entries; an upper one only when
@@ -65,11 +67,11 @@ export class ImageBackend implements FsBackend {
       found.layer === "lower" ||
       (found.node.kind === "directory" && !found.node.opaque && !this.upper.hidesLowerBelow(path));
     if (lowerVisible) {
-      for (const name of this.lowerNamesIn(path)) {
+      for (const name of this.layers.lowerNamesIn(path)) {
         const child = join(path, name);
         const entry = this.view.lstat(child);
         if (this.upper.get(child) === undefined && entry !== undefined) {
-          byName.set(name, { name, ino: this.inodes.of(child), type: lowerType(entry) });
+          byName.set(name, { name, ino: this.layers.inodes.of(child), type: lowerType(entry) });
         }
       }
     }
@@ -82,18 +84,28 @@ export class ImageBackend implements FsBackend {
   }
 
   open(path: string, intent: OpenIntent): VfsNode | number {
-    const found = this.find(path);
+    const found = this.layers.find(path);
     if (found === undefined) return -ENOENT;
     const kind = found.layer === "upper" ? found.node.kind : lowerType(found.entry);
     if (kind !== "file") return -ENXIO;
-    if (found.layer === "lower" && !intent.write) {
+    if (found.layer === "lower" && !intent.write && !intent.truncate) {
       const { entry } = found;
       if (entry.content === undefined) return -EIO;
-      return new LowerFileNode(entry.content, this.content, () => this.statOf(path, found));
+      const lower = this.statOf(path, found);
+      // Once copied up (fchmod, a writer), the path's inode is this file's
+      // with new attributes, which fstat(2) shows as overlayfs does.
+      const current = (): VfsStat => {
+        const st = this.lstat(path);
+        return typeof st !== "number" && st.ino === lower.ino ? st : lower;
+      };
+      return new LowerFileNode(entry.content, this.layers.content, current);
     }
-    const file = this.copyUp(path);
+    const file = this.layers.copyUp(path);
     if (typeof file === "number") return file;
-    if (intent.truncate) file.bytes.truncate(0);
+    if (intent.truncate && file.bytes.size > 0) {
+      file.bytes.truncate(0);
+      file.meta.mtimeMs = file.meta.ctimeMs = this.now();
+    }
     return this.memoryNode(file);
   }
 
@@ -111,7 +123,7 @@ export class ImageBackend implements FsBackend {
     // A directory made where the image has an entry (now whited out) must
     // not show that entry's old children.
     const opaque = this.view.lstat(path) !== undefined;
-    this.upper.set(path, { kind: "directory", opaque, meta: this.newMeta(path, mode) });
+    this.upper.set(path, { kind: "directory", opaque, meta: this.newMeta(path, mode, true) });
     return 0;
   }
 
@@ -121,9 +133,38 @@ export class ImageBackend implements FsBackend {
   }
 
   unlink(path: string): number {
-    if (this.find(path) === undefined) return -ENOENT;
-    this.remove(path);
+    const found = this.layers.find(path);
+    if (found === undefined) return -ENOENT;
+    if (found.layer === "upper") this.dropLink(found.node);
+    this.layers.remove(path);
     return 0;
+  }
+
+  link(from: string, to: string): number {
+    const found = this.layers.find(from);
+    if (found === undefined) return -ENOENT;
+    const node = this.layers.copiedUp(from, found);
+    if (typeof node === "number") return node;
+    if (node.kind === "directory") return -EINVAL;
+    node.meta.links++;
+    node.meta.ctimeMs = this.now();
+    // The same node object at a second path: one inode, one set of bytes.
+    this.upper.set(to, node);
+    return 0;
+  }
+
+  setAttributes(path: string, change: AttributeChange): number {
+    const found = this.layers.find(path);
+    if (found === undefined) return -ENOENT;
+    const node = this.layers.copiedUp(path, found);
+    if (typeof node === "number") return node;
+    changeMeta(node.meta, change, node.kind === "directory", this.now());
+    return 0;
+  }
+
+  statfs(): FsStats {
+    const { bytes, nodes } = this.upper.usage();
+    return imageFsStats(bytes, nodes);
   }
 
   rmdir(path: string): number {
@@ -131,14 +172,17 @@ export class ImageBackend implements FsBackend {
     if (typeof entries === "number") return entries;
     if (entries.length > 0) return -ENOTEMPTY;
     for (const below of this.upper.descendants(path)) this.upper.delete(below);
-    this.remove(path);
+    this.layers.remove(path);
     return 0;
   }
 
   rename(from: string, to: string): number {
-    const found = this.find(from);
+    const found = this.layers.find(from);
     if (found === undefined) return -ENOENT;
-    const target = this.find(to);
+    const target = this.layers.find(to);
+    // Two links to one inode: rename(2) does nothing and succeeds.
+    if (target?.layer === "upper" && found.layer === "upper" && target.node === found.node)
+      return 0;
     if (target !== undefined) {
       const isDir =
         target.layer === "upper"
@@ -150,8 +194,9 @@ export class ImageBackend implements FsBackend {
         if (entries.length > 0) return -ENOTEMPTY;
       }
     }
-    const moved = this.movable(from, found);
+    const moved = this.layers.movable(from, found);
     if (typeof moved === "number") return moved;
+    if (target?.layer === "upper") this.dropLink(target.node);
     for (const below of this.upper.descendants(to)) this.upper.delete(below);
     const opaque = this.view.lstat(to) !== undefined;
     this.upper.set(
@@ -163,68 +208,24 @@ export class ImageBackend implements FsBackend {
       this.upper.delete(below);
       if (node !== undefined) this.upper.set(to + below.slice(from.length), node);
     }
-    this.remove(from);
-    this.inodes.move(from, to);
+    this.layers.remove(from);
+    this.layers.inodes.move(from, to);
     return 0;
   }
 
   truncate(path: string, size: number): number {
-    const file = this.copyUp(path);
+    const file = this.layers.copyUp(path);
     if (typeof file === "number") return file;
     file.bytes.truncate(size);
-    file.meta.mtimeMs = this.now();
+    file.meta.mtimeMs = file.meta.ctimeMs = this.now();
     return 0;
   }
 
-  /** The node at a canonical path: upper first, then the image unless hidden. */
-  private find(path: string): Found | undefined {
-    const node = this.upper.get(path);
-    if (node !== undefined) return node.kind === "whiteout" ? undefined : { layer: "upper", node };
-    if (this.upper.hidesLowerBelow(path)) return undefined;
-    const entry = this.view.lstat(path);
-    return entry === undefined ? undefined : { layer: "lower", entry };
-  }
-
-  /** Deletes whatever is at `path`, leaving a whiteout if the image has an entry there. */
-  private remove(path: string): void {
-    if (this.view.lstat(path) !== undefined) this.upper.set(path, { kind: "whiteout" });
-    else this.upper.delete(path);
-  }
-
-  /** The upper node a rename moves: image files and symlinks are copied up; image directories are EXDEV. */
-  private movable(path: string, found: Found): UpperNode | number {
-    if (found.layer === "upper") return found.node;
-    const { entry } = found;
-    // overlayfs without redirect_dir refuses to rename a lower directory
-    // (EXDEV), and mv(1) then copies: the same contract here.
-    if (entry.type === "directory") return -EXDEV;
-    if (entry.type === "symlink") {
-      return { kind: "symlink", target: entry.linkTarget ?? "", meta: this.lowerMeta(path, entry) };
-    }
-    if (lowerType(entry) !== "file") return -EXDEV;
-    return this.copyUp(path);
-  }
-
-  /** The upper copy of a regular file, made from the image's bytes on first write. */
-  private copyUp(path: string): UpperFile | number {
-    const found = this.find(path);
-    if (found === undefined) return -ENOENT;
-    if (found.layer === "upper") return found.node.kind === "file" ? found.node : -EINVAL;
-    const { entry } = found;
-    if (entry.content === undefined) return -EINVAL;
-    let bytes: Uint8Array;
-    try {
-      bytes = this.content.read(entry.content, 0, entry.content.size);
-    } catch {
-      return -EIO;
-    }
-    const file: UpperFile = {
-      kind: "file",
-      bytes: new MemoryBytes(bytes),
-      meta: this.lowerMeta(path, entry),
-    };
-    this.upper.set(path, file);
-    return file;
+  /** One path fewer names an upper file or symlink (unlink, or replaced by rename). */
+  private dropLink(node: LiveUpperNode): void {
+    if (node.kind === "directory") return;
+    node.meta.links--;
+    node.meta.ctimeMs = this.now();
   }
 
   private memoryNode(file: UpperFile): VfsNode {
@@ -233,48 +234,16 @@ export class ImageBackend implements FsBackend {
 
   private statOf(path: string, found: Found): VfsStat {
     if (found.layer === "upper") return this.upperStat(path, found.node);
-    const { entry } = found;
-    const type = lowerType(entry);
-    const size =
-      type === "file"
-        ? (entry.content?.size ?? entry.size)
-        : type === "symlink"
-          ? Buffer.byteLength(entry.linkTarget ?? "")
-          : type === "directory"
-            ? 4096
-            : 0;
-    return makeStat({
-      dev: IMAGE_DEV,
-      ino: this.inodes.of(path),
-      type,
-      permissions: entry.mode,
-      size,
-      nlink: type === "directory" ? this.directoryLinks(path) : 1,
-      uid: entry.uid,
-      gid: entry.gid,
-      rdev: makedev(entry.devMajor ?? 0, entry.devMinor ?? 0),
-      mtimeMs: entry.mtime * 1000,
-    });
+    const isDir = found.entry.type === "directory";
+    return lowerStat(
+      found.entry,
+      this.layers.inodes.of(path),
+      isDir ? this.directoryLinks(path) : 1,
+    );
   }
 
-  private upperStat(path: string, node: Exclude<UpperNode, { kind: "whiteout" }>): VfsStat {
-    const size =
-      node.kind === "file"
-        ? node.bytes.size
-        : node.kind === "symlink"
-          ? Buffer.byteLength(node.target)
-          : 4096;
-    return makeStat({
-      dev: IMAGE_DEV,
-      ino: node.meta.ino,
-      type: node.kind,
-      permissions: node.meta.permissions,
-      size,
-      nlink: node.kind === "directory" ? this.directoryLinks(path) : 1,
-      uid: node.meta.uid,
-      gid: node.meta.gid,
-      mtimeMs: node.meta.mtimeMs,
-    });
+  private upperStat(path: string, node: LiveUpperNode): VfsStat {
+    return upperStat(node, node.kind === "directory" ? this.directoryLinks(path) : 1);
   }
 
   /** A directory's st_nlink: itself, its "." and each subdirectory's "..". */
@@ -285,40 +254,22 @@ export class ImageBackend implements FsBackend {
     );
   }
 
-  private lowerNamesIn(dir: string): readonly string[] {
-    if (this.lowerChildren === undefined) {
-      // One pass over the sorted entries, on the first readdir: each list comes out sorted.
-      const children = new Map<string, string[]>();
-      for (const entry of this.view.entries()) {
-        if (entry.path === "/") continue;
-        const { dir: parent, name } = parentOf(entry.path);
-        const names = children.get(parent);
-        if (names === undefined) children.set(parent, [name]);
-        else names.push(name);
-      }
-      this.lowerChildren = children;
+  /**
+   * A new inode, owned by root (the guest runs as root), all times now. In
+   * a set-group-ID directory it takes the directory's group, and a new
+   * directory the bit itself (inode(7) "The set-group-ID bit").
+   */
+  private newMeta(path: string, permissions: number, isDirectory = false): UpperMeta {
+    const now = this.now();
+    const ino = this.layers.inodes.fresh(path);
+    let gid = 0;
+    const parent = this.lstat(parentOf(path).dir);
+    if (typeof parent !== "number" && (parent.mode & S_ISGID) !== 0) {
+      gid = parent.gid;
+      if (isDirectory) permissions |= S_ISGID;
     }
-    return this.lowerChildren.get(dir) ?? [];
+    return { permissions, uid: 0, gid, atimeMs: now, mtimeMs: now, ctimeMs: now, ino, links: 1 };
   }
-
-  private newMeta(path: string, permissions: number): UpperMeta {
-    return { permissions, uid: 0, gid: 0, mtimeMs: this.now(), ino: this.inodes.fresh(path) };
-  }
-
-  private lowerMeta(path: string, entry: RootfsEntry): UpperMeta {
-    return {
-      permissions: entry.mode,
-      uid: entry.uid,
-      gid: entry.gid,
-      mtimeMs: entry.mtime * 1000,
-      ino: this.inodes.of(path),
-    };
-  }
-}
-
-/** The node type of an image entry: a hardlink is the regular file it names. */
-function lowerType(entry: RootfsEntry): NodeType {
-  return entry.type === "hardlink" ? "file" : entry.type;
 }
 
 function join(dir: string, name: string): string {

@@ -6,9 +6,9 @@ import { ENOTDIR } from "../errno.js";
 import { EIO } from "./constants.js";
 import type { LowerContent } from "./lower-content.js";
 import type { ContentRef } from "../../oci/rootfs/types.js";
-import type { UpperMeta } from "./upper-tree.js";
+import { changeMeta, type UpperMeta } from "./upper-tree.js";
 import type { MemoryBytes } from "./memory-bytes.js";
-import type { VfsNode, VfsStat } from "./types.js";
+import type { AttributeChange, VfsNode, VfsStat } from "./types.js";
 
 export class LowerFileNode implements VfsNode {
   readonly seekable = true;
@@ -67,7 +67,8 @@ export class MemoryFileNode implements VfsNode {
 
   pwrite(buffer: Uint8Array, position: number): number {
     const n = this.bytes.write(buffer, position);
-    this.meta.mtimeMs = this.now();
+    // write(2) updates st_mtime and st_ctime (inode(7)).
+    this.meta.mtimeMs = this.meta.ctimeMs = this.now();
     return n;
   }
 
@@ -77,7 +78,13 @@ export class MemoryFileNode implements VfsNode {
 
   truncate(size: number): number {
     this.bytes.truncate(size);
-    this.meta.mtimeMs = this.now();
+    this.meta.mtimeMs = this.meta.ctimeMs = this.now();
+    return 0;
+  }
+
+  /** fchmod(2) and friends on the inode itself, even after it is unlinked. */
+  setAttributes(change: AttributeChange): number {
+    changeMeta(this.meta, change, false, this.now());
     return 0;
   }
 

@@ -1,11 +1,13 @@
 // The Vfs the syscalls use: one root backend with others mounted over
 // directories of it (/dev), guest paths resolved by resolve.ts, and the
 // checks open(2), mkdir(2), unlink(2), rmdir(2), rename(2), symlink(2),
-// readlink(2) and truncate(2) make before a backend acts, in the order Linux
-// makes them, so each backend only does the operation itself.
-import { EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR } from "../errno.js";
+// readlink(2), truncate(2), link(2), chmod(2)/chown(2)/utimensat(2) and
+// statfs(2) make before a backend acts, in the order Linux makes them, so
+// each backend only does the operation itself.
+import { EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM } from "../errno.js";
 import {
   EBUSY,
+  EOPNOTSUPP,
   EXDEV,
   O_ACCMODE,
   O_CREAT,
@@ -13,13 +15,23 @@ import {
   O_EXCL,
   O_NOFOLLOW,
   O_PATH,
+  O_TMPFILE_BITS,
   O_TRUNC,
   typeOfMode,
 } from "./constants.js";
 import { DirectoryNode } from "./directory-node.js";
 import { OpenFile } from "./open-file.js";
+import { PathNode } from "./path-node.js";
 import { resolvePath, type PathLookup, type Resolved } from "./resolve.js";
-import type { BaseDir, FsBackend, NodeType, Vfs, VfsStat } from "./types.js";
+import type {
+  AttributeChange,
+  BaseDir,
+  FsBackend,
+  FsStats,
+  NodeType,
+  Vfs,
+  VfsStat,
+} from "./types.js";
 
 export interface Mount {
   /** Absolute canonical directory the backend's "/" appears at. */
@@ -61,6 +73,11 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   open(path: string, flags: number, mode: number, base?: BaseDir): OpenFile | number {
+    // No unnamed temporary files (O_TMPFILE): callers fall back to a named
+    // one on EOPNOTSUPP, as on a filesystem without them (open(2)).
+    if ((flags & O_TMPFILE_BITS) !== 0) return -EOPNOTSUPP;
+    // O_CREAT | O_DIRECTORY is EINVAL since Linux 6.4 (open(2) ERRORS).
+    if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) return -EINVAL;
     const exclusive = (flags & O_CREAT) !== 0 && (flags & O_EXCL) !== 0;
     // O_EXCL never follows a final symlink: the link itself makes it exist.
     const follow = (flags & O_NOFOLLOW) === 0 && !exclusive;
@@ -76,13 +93,19 @@ export class MountVfs implements Vfs, PathLookup {
     }
     if (exclusive) return -EEXIST;
     const kind = kindOf(r.stat);
-    if (kind === "symlink") return -ELOOP;
+    if (kind === "symlink") {
+      // O_PATH | O_NOFOLLOW opens the link itself; anything else is ELOOP.
+      if ((flags & O_PATH) === 0) return -ELOOP;
+      return new OpenFile(new PathNode(backend, inner), r.path, flags, false);
+    }
+    // Linux truncates with O_TRUNC whatever the access mode (open(2) NOTES).
+    const truncate = (flags & O_PATH) === 0 && (flags & O_TRUNC) !== 0;
     if (kind === "directory") {
-      if (write || (flags & O_CREAT) !== 0) return -EISDIR;
+      if (write || truncate || (flags & O_CREAT) !== 0) return -EISDIR;
       return new OpenFile(new DirectoryNode(backend, inner), r.path, flags, true);
     }
     if ((flags & O_DIRECTORY) !== 0) return -ENOTDIR;
-    const node = backend.open(inner, { write, truncate: write && (flags & O_TRUNC) !== 0 });
+    const node = backend.open(inner, { write, truncate });
     return typeof node === "number" ? node : new OpenFile(node, r.path, flags, false);
   }
 
@@ -103,7 +126,9 @@ export class MountVfs implements Vfs, PathLookup {
     if (typeof r === "number") return r;
     if (r.stat !== undefined) return -EEXIST;
     const { backend, inner } = this.where(r.path);
-    return backend.mkdir(inner, mode & 0o7777);
+    // mkdir(2) keeps the permission and sticky bits only; set-group-ID comes
+    // from the parent directory, which each backend handles.
+    return backend.mkdir(inner, mode & 0o1777);
   }
 
   unlink(path: string, base?: BaseDir): number {
@@ -161,6 +186,36 @@ export class MountVfs implements Vfs, PathLookup {
     if (kindOf(r.stat) === "directory") return -EISDIR;
     const { backend, inner } = this.where(r.path);
     return backend.truncate(inner, size);
+  }
+
+  link(from: string, to: string, follow: boolean, fromBase?: BaseDir, toBase?: BaseDir): number {
+    const source = this.existing(from, follow, fromBase);
+    if (typeof source === "number") return source;
+    // Hard links to directories are never allowed (link(2) EPERM).
+    if (kindOf(source.stat) === "directory") return -EPERM;
+    const target = resolvePath(this, to, { followFinal: false, base: toBase });
+    if (typeof target === "number") return target;
+    if (target.stat !== undefined) return -EEXIST;
+    const a = this.where(source.path);
+    const b = this.where(target.path);
+    if (a.mount !== b.mount) return -EXDEV;
+    return a.backend.link(a.inner, b.inner);
+  }
+
+  setAttributes(path: string, change: AttributeChange, noFollow: boolean, base?: BaseDir): number {
+    const r = this.existing(path, !noFollow, base);
+    if (typeof r === "number") return r;
+    // A symlink's mode cannot change (fchmodat(2) AT_SYMLINK_NOFOLLOW).
+    if (change.mode !== undefined && kindOf(r.stat) === "symlink") return -EOPNOTSUPP;
+    const { backend, inner } = this.where(r.path);
+    return backend.setAttributes(inner, change);
+  }
+
+  statfs(path: string, base?: BaseDir): FsStats | number {
+    const r = this.existing(path, true, base);
+    if (typeof r === "number") return r;
+    const { backend, inner } = this.where(r.path);
+    return backend.statfs(inner);
   }
 
   private existing(

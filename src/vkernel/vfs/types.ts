@@ -26,6 +26,33 @@ export interface VfsStat {
   readonly ctimeMs: number;
 }
 
+/** statfs(2)'s struct statfs fields a tree reports (block counts in `bsize` units). */
+export interface FsStats {
+  /** f_type: the filesystem's magic number (linux/magic.h). */
+  readonly type: number;
+  readonly bsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+  readonly namelen: number;
+  /** f_flags: ST_RDONLY (1), ST_NOSUID (2), … (statfs(2)). */
+  readonly flags: number;
+}
+
+/**
+ * A change of inode attributes: chmod(2) (permission bits), chown(2) and
+ * utimensat(2) (times in ms). Absent fields stay as they are.
+ */
+export interface AttributeChange {
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly atimeMs?: number;
+  readonly mtimeMs?: number;
+}
+
 /** One directory entry as getdents64(2) reports it (without "." and ".."). */
 export interface DirEntry {
   readonly name: string;
@@ -52,6 +79,11 @@ export interface VfsNode {
   close(): void;
   /** The host file descriptor behind the node, when there is one. */
   readonly hostFd?: number;
+  /**
+   * fchmod(2)/fchown(2)/futimens(3) on the node itself, for nodes that are
+   * their own inode (host and in-memory files); others are changed by path.
+   */
+  setAttributes?(change: AttributeChange): number;
 }
 
 /** How a backend opens an existing node; access checks are the Vfs's. */
@@ -80,6 +112,11 @@ export interface FsBackend {
   rename(from: string, to: string): number;
   symlink(target: string, path: string): number;
   truncate(path: string, size: number): number;
+  /** link(2): `from` is an existing non-directory, `to` does not exist. */
+  link(from: string, to: string): number;
+  /** chmod(2)/chown(2)/utimensat(2) of the node itself (a symlink is not followed). */
+  setAttributes(path: string, change: AttributeChange): number;
+  statfs(path: string): FsStats | number;
 }
 
 /** Where a relative path starts: an absolute guest directory path (the cwd or a dirfd's). */
@@ -99,4 +136,8 @@ export interface Vfs {
   rename(from: string, to: string, fromBase?: BaseDir, toBase?: BaseDir): number;
   symlink(target: string, path: string, base?: BaseDir): number;
   truncate(path: string, size: number, base?: BaseDir): number;
+  /** link(2)/linkat(2); `follow` is AT_SYMLINK_FOLLOW for the existing path. */
+  link(from: string, to: string, follow: boolean, fromBase?: BaseDir, toBase?: BaseDir): number;
+  setAttributes(path: string, change: AttributeChange, noFollow: boolean, base?: BaseDir): number;
+  statfs(path: string, base?: BaseDir): FsStats | number;
 }
