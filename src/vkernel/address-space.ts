@@ -14,6 +14,10 @@ interface Range {
 export class AddressSpace {
   /** Lowest address of the loaded program image (fork copies from here to the break). */
   imageStart = 0;
+  /** Bytes the process may have mapped (image, break, mmap); the run's --memory. */
+  limitBytes = Number.POSITIVE_INFINITY;
+  /** Set when a request was refused for the limit (the kernel reports it once). */
+  limitHit = false;
   brkStart = 0;
   brk = 0;
   /** Free ranges of the mmap area, sorted, coalesced. */
@@ -30,6 +34,10 @@ export class AddressSpace {
   /** brk(2): returns the new break, or the old one when the request is refused. */
   setBreak(address: number): number {
     if (address === 0 || address < this.brkStart || address >= MMAP_BASE) return this.brk;
+    if (address > this.brk && this.usedBytes() + (address - this.brk) > this.limitBytes) {
+      this.limitHit = true;
+      return this.brk;
+    }
     if (address > this.brk) new Uint8Array(this.memory.buffer).fill(0, this.brk, address);
     this.brk = address;
     return this.brk;
@@ -38,6 +46,10 @@ export class AddressSpace {
   /** A zeroed range of `length` bytes, or undefined when none is left. */
   map(length: number, hint = 0): number | undefined {
     const size = pageAlign(length);
+    if (this.usedBytes() + size > this.limitBytes) {
+      this.limitHit = true;
+      return undefined;
+    }
     if (hint !== 0) {
       const i = this.free.findIndex((r) => r.start <= hint && hint + size <= r.end);
       if (i >= 0) return this.take(i, hint, size);
@@ -90,10 +102,18 @@ export class AddressSpace {
     return ranges;
   }
 
+  /** Bytes in use: the image up to the break and the mmap area not free. */
+  usedBytes(): number {
+    let free = 0;
+    for (const r of this.free) free += r.end - r.start;
+    return this.brk - this.imageStart + (STACK_BOTTOM - MMAP_BASE - free);
+  }
+
   /** The same layout over another memory (fork(2)); the bytes are copied by the caller. */
   cloneInto(memory: WebAssembly.Memory): AddressSpace {
     const copy = new AddressSpace(memory);
     copy.imageStart = this.imageStart;
+    copy.limitBytes = this.limitBytes;
     copy.brkStart = this.brkStart;
     copy.brk = this.brk;
     copy.free = this.free.map((r) => ({ ...r }));

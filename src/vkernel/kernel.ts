@@ -10,6 +10,7 @@ import { O_RDWR } from "./vfs/constants.js";
 import type { System } from "./process/system.js";
 import type { ProcessRuntime } from "./process/runtime.js";
 import type { ExecRequest } from "./process/exec.js";
+import type { Limits } from "./process/limits.js";
 import { SignalState } from "./process/signals.js";
 import { BLOCK, type SyscallResult } from "./syscalls/types.js";
 import {
@@ -52,6 +53,8 @@ export interface KernelOptions {
   readonly debug?: boolean;
   readonly stdout?: (bytes: Uint8Array) => void;
   readonly stderr?: (bytes: Uint8Array) => void;
+  /** The run's resource limits (process/limits.ts). */
+  readonly limits?: Limits;
 }
 
 /** A syscall that could not complete yet: asked again when the process is scheduled. */
@@ -99,6 +102,11 @@ export class Kernel {
   exePath = "";
   /** The command name (prctl PR_SET_NAME; /proc/self/status Name). */
   comm = "";
+  /** The --memory and --nofile limits have been reported (once per process). */
+  reportedMemoryLimit = false;
+  reportedFileLimit = false;
+  /** CPU milliseconds the process's code has run (--cpu-time). */
+  cpuMs = 0;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -112,6 +120,7 @@ export class Kernel {
     this.root = root;
     this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node, processViewOf(this));
     this.space = new AddressSpace(memory);
+    this.space.limitBytes = options.limits?.memoryBytes ?? Number.POSITIVE_INFINITY;
     this.argv = options.argv;
     this.reportedMissing = new Set();
     if (inherited !== undefined) {
@@ -193,8 +202,15 @@ export class Kernel {
   /** Puts a file in the lowest free slot at or above `from`: the new fd, or -EMFILE. */
   installFile(file: OpenFile, closeOnExec: boolean, from = 0): number {
     const fd = this.lowestFreeFd(from);
-    if (fd >= MAX_OPEN_FILES) {
+    const limit = this.options.limits?.openFiles ?? MAX_OPEN_FILES;
+    if (fd >= limit) {
       file.release();
+      if (!this.reportedFileLimit) {
+        this.reportedFileLimit = true;
+        this.say(
+          `vkernel: ${this.comm || "process"} (pid ${this.pid}): open-file limit of ${limit} reached (EMFILE)`,
+        );
+      }
       return -EMFILE;
     }
     this.files.set(fd, new FileDescriptor(file, closeOnExec));

@@ -14,6 +14,7 @@ import { openSource } from "../oci/sources.js";
 import { CommandError, mappedExport, resolveCommand } from "./image-command.js";
 import { CachedContent, contentStoreReader, imageRoot } from "./vfs/index.js";
 import { runLifted, type ProgramEntry } from "./run.js";
+import type { Limits } from "./process/limits.js";
 import { liftOnDemandSource, megabinarySource, type ProgramSource } from "./process/program.js";
 
 export interface RunInImageOptions {
@@ -22,6 +23,7 @@ export interface RunInImageOptions {
   readonly command: readonly string[];
   readonly workdir?: string;
   readonly cacheDir?: string;
+  readonly limits?: Limits;
   /** The process environment from the image config's Env. */
   readonly env: (configEnv: readonly string[]) => string[];
   readonly onProgress?: (text: string) => void;
@@ -116,6 +118,7 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
       argv: resolved.argv,
       env,
       debug: process.env.MEGALIFT_DEBUG === "1",
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
   } catch (err) {
     if (err instanceof CommandError) {

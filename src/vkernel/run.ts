@@ -71,10 +71,10 @@ export async function runLifted(options: RunOptions): Promise<number> {
   if (options.cwd !== undefined) kernel.cwd = options.cwd;
   kernel.exePath = path;
   kernel.comm = posix.basename(path).slice(0, 15);
-  const system = new System(
-    options.programs ?? liftOnDemandSource({}),
-    options.cpuBudget !== undefined ? { cpuBudget: options.cpuBudget } : {},
-  );
+  const system = new System(options.programs ?? liftOnDemandSource({}), {
+    ...(options.cpuBudget !== undefined ? { cpuBudget: options.cpuBudget } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+  });
   system.adopt(kernel);
   loadImage(kernel, program.image);
   setupStack(kernel, program.image, options.argv, options.env);

@@ -142,6 +142,47 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     });
   }
 
+  const limited = (limits: readonly string[], script: string): Run =>
+    run(process.execPath, [CLI, "exec", "--root", ROOT, ...limits, shell, "-c", script], "");
+
+  it("refuses memory past --memory with ENOMEM and one line", () => {
+    const result = limited(
+      ["--memory", "24m"],
+      "x=$(head -c 50000000 /dev/zero | tr '\\0' a); echo ${#x}",
+    );
+    expect(result.stderr).toMatch(
+      /megalift: vkernel: sh \(pid \d+\): memory limit of 24\.0 MiB reached/,
+    );
+    expect(result.stdout).not.toBe("50000000\n");
+  });
+
+  it("stops a fork bomb at --pids-limit with EAGAIN and one line", () => {
+    // busybox sh gives up the script when fork fails ("can't fork"), as it does natively.
+    const result = limited(
+      ["--pids-limit", "6"],
+      "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.2 & done; wait; echo survived",
+    );
+    expect(result.stderr).toMatch(
+      /^megalift: vkernel: sh \(pid 1\): process limit of 6 reached \(fork: EAGAIN\)\n.*can't fork/s,
+    );
+    expect(result.stdout).toBe("");
+    expect(result.status).toBe(2);
+  });
+
+  it("kills every process at --timeout", () => {
+    const result = limited(["--timeout", "1s"], "sleep 30 & while :; do :; done");
+    expect(result.stderr).toBe(
+      "megalift: vkernel: wall-time limit of 1 s reached; every process is killed\n",
+    );
+    expect(result.status).toBe(137);
+  });
+
+  it("refuses descriptors past --nofile with EMFILE", () => {
+    const result = limited(["--nofile", "5"], "exec 3</dev/null 4</dev/null 5</dev/null; echo no");
+    expect(result.stderr).toMatch(/open-file limit of 5 reached \(EMFILE\)/);
+    expect(result.status).not.toBe(0);
+  });
+
   it("never runs a file whose hash cannot be lifted (the hash-failure policy)", () => {
     // A dynamically linked program is not a static x86-64 ELF: execve refuses it.
     copyFileSync(process.execPath, join(ROOT, "bin", "dynamic"));

@@ -10,6 +10,7 @@ import type { CliCommand } from "../command.js";
 import { MegaliftError } from "../../errors.js";
 import { DEFAULT_OPTIMIZE } from "../../lift/abi.js";
 import { formatLiftReport } from "../../lift/report.js";
+import { LIMIT_OPTIONS_HELP, parseLimitOption, type Limits } from "../../vkernel/process/limits.js";
 
 const HELP = `Usage: megalift exec --root DIR PROGRAM [ARGS...]
 
@@ -29,6 +30,7 @@ PROGRAM is a host path; when it does not exist it is looked up under DIR.
 Options:
   --root DIR      root filesystem for the program's file syscalls (required)
   -O N            lift optimisation: 0 none, 1 light (default), 2–3 binaryen
+${LIMIT_OPTIONS_HELP}
   -h, --help      show this help
 Environment: MEGALIFT_DEBUG=1 names unimplemented syscalls on stderr and prints
 the coverage report of a fresh lift; MEGALIFT_WASM_TIER=optimizing compiles the
@@ -54,6 +56,7 @@ export const execCommand: CliCommand = {
     // Options end at PROGRAM: everything after it belongs to the guest.
     let root: string | undefined;
     let optimize = DEFAULT_OPTIMIZE;
+    const limits: Limits = {};
     let i = 0;
     for (; i < args.length; i++) {
       const a = args[i] as string;
@@ -64,6 +67,8 @@ export const execCommand: CliCommand = {
         if (!Number.isInteger(optimize) || optimize < 0 || optimize > 3) {
           throw new MegaliftError("USAGE", "exec: -O expects 0–3 (see megalift exec --help)");
         }
+      } else if (parseLimitOption(args, i, limits, "exec") >= 0) {
+        i++;
       } else if (a === "--") {
         i++;
         break;
@@ -116,6 +121,7 @@ export const execCommand: CliCommand = {
       env,
       debug,
       cpuBudget,
+      limits,
     });
   },
 };

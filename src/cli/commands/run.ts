@@ -7,6 +7,7 @@
 import type { CliCommand } from "../command.js";
 import { MegaliftError } from "../../errors.js";
 import { createProgress } from "../progress.js";
+import { LIMIT_OPTIONS_HELP, parseLimitOption, type Limits } from "../../vkernel/process/limits.js";
 
 const HELP = `Usage: megalift run SOURCE [-e NAME=VALUE]... [-w DIR] [--] [COMMAND [ARGS...]]
 
@@ -20,8 +21,8 @@ command's file is found by its BLAKE3 hash in mapping.json, and a file the
 mapping does not list never runs (status 126, one line naming path and
 hash). Any other image has the static programs it runs lifted on demand
 (cached under $MEGALIFT_CACHE_DIR/lift). A #! script runs its interpreter.
-This is a single process: fork, exec and pipes come with the vkernel's
-process model.
+The command may fork, exec, pipe and signal: its processes all run in the
+same virtual kernel, and the run ends when the first one does.
 
 SOURCE is oci:DIR[:TAG|@DIGEST], docker-archive:FILE[:REF] or
 docker://HOST/NAME[:TAG|@DIGEST].
@@ -30,11 +31,13 @@ Options:
   -e, --env NAME=VALUE   add or replace an environment variable
   -w, --workdir DIR      working directory inside the image
   --cache-dir DIR        where contents and lifts are kept
+${LIMIT_OPTIONS_HELP}
   -h, --help             show this help
 
 Example:
   megalift run oci:out:busybox -- /bin/echo hello
   megalift run oci:out:busybox -e LC_ALL=C -- sort /etc/passwd
+  megalift run oci:out:busybox --pids-limit 64 --timeout 30s -- sh -c 'seq 9 | sort -r'
 `;
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -44,6 +47,7 @@ interface RunArgs {
   env: string[];
   workdir: string | undefined;
   cacheDir: string | undefined;
+  limits: Limits;
   command: string[];
 }
 
@@ -52,6 +56,7 @@ function parseRunArgs(args: readonly string[]): RunArgs {
   let workdir: string | undefined;
   let cacheDir: string | undefined;
   let source: string | undefined;
+  const limits: Limits = {};
   let i = 0;
   const value = (name: string): string => {
     const v = args[++i];
@@ -71,6 +76,7 @@ function parseRunArgs(args: readonly string[]): RunArgs {
       env.push(pair);
     } else if (a === "-w" || a === "--workdir") workdir = value(a);
     else if (a === "--cache-dir") cacheDir = value(a);
+    else if (parseLimitOption(args, i, limits, "run") >= 0) i++;
     else if (a.startsWith("-")) {
       throw new MegaliftError("USAGE", `run: unknown option ${a} (see megalift run --help)`);
     } else if (source === undefined) source = a;
@@ -79,7 +85,7 @@ function parseRunArgs(args: readonly string[]): RunArgs {
   if (source === undefined) {
     throw new MegaliftError("USAGE", "run: expected SOURCE (see megalift run --help)");
   }
-  return { source, env, workdir, cacheDir, command: args.slice(i) };
+  return { source, env, workdir, cacheDir, limits, command: args.slice(i) };
 }
 
 /** The image's environment with -e overrides applied (last one wins). */
@@ -103,6 +109,7 @@ export const runCommand: CliCommand = {
         command: parsed.command,
         ...(parsed.workdir !== undefined ? { workdir: parsed.workdir } : {}),
         ...(parsed.cacheDir !== undefined ? { cacheDir: parsed.cacheDir } : {}),
+        limits: parsed.limits,
         env: (configEnv) => {
           const env = mergeEnv(configEnv, parsed.env);
           return env.some((e) => e.startsWith("PATH=")) ? env : [`PATH=${DEFAULT_PATH}`, ...env];

@@ -15,6 +15,7 @@ export const SIGTERM = 15;
 export const SIGCHLD = 17;
 export const SIGCONT = 18;
 export const SIGSTOP = 19;
+export const SIGXCPU = 24;
 
 /** Highest signal number (the real-time signals end at 64). */
 export const NSIG = 64;

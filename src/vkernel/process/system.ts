@@ -15,7 +15,8 @@ import { EINTR } from "../errno.js";
 import { replaceImage } from "./exec.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
 import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
-import { SIGCHLD, SIGILL, SIGKILL, SIGSEGV, signalBit } from "./signals.js";
+import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
+import { SIGCHLD, SIGILL, SIGKILL, SIGSEGV, SIGXCPU, signalBit } from "./signals.js";
 
 const RAX = 0;
 /** Rounds between two turns of the host event loop (timers, Ctrl-C). */
@@ -24,6 +25,7 @@ const ROUNDS_PER_HOST_TURN = 64;
 export interface SystemOptions {
   /** Loop back-edges between two yields of one process. */
   readonly cpuBudget?: number;
+  readonly limits?: Limits;
 }
 
 /** How a process ended, as wait4(2) reports it (wait(2) "status"). */
@@ -48,6 +50,21 @@ export class System {
     readonly programs: ProgramSource,
     readonly options: SystemOptions = {},
   ) {}
+
+  /** Processes alive at once (--pids-limit). */
+  get processLimit(): number {
+    return this.options.limits?.processes ?? DEFAULT_PROCESS_LIMIT;
+  }
+
+  private readonly reported = new Set<string>();
+
+  /** One line, the first time a limit refuses something (a fork bomb hits it thousands of times). */
+  reportLimit(k: Kernel, message: string): void {
+    const kind = message.split(" ")[0] as string;
+    if (this.reported.has(kind)) return;
+    this.reported.add(kind);
+    k.say(`vkernel: ${k.comm || "process"} (pid ${k.pid}): ${message}`);
+  }
 
   /** Enters a new process (the first one, or a fork child) under a fresh pid. */
   adopt(k: Kernel): number {
@@ -81,8 +98,17 @@ export class System {
     // execve replaces a process's Kernel, so the first process is followed by pid.
     const pid = first.pid;
     const init = (): Kernel => this.processes.get(pid) ?? first;
+    const wallMs = this.options.limits?.wallMs;
+    const deadline = wallMs === undefined ? undefined : performance.now() + wallMs;
     try {
       while (!init().ended) {
+        if (wallMs !== undefined && deadline !== undefined && performance.now() >= deadline) {
+          init().say(
+            `vkernel: wall-time limit of ${wallMs / 1000} s reached; every process is killed`,
+          );
+          for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);
+          break;
+        }
         let ran = false;
         for (const k of [...this.processes.values()]) {
           if (this.processes.get(k.pid) !== k || k.ended) continue;
@@ -90,7 +116,7 @@ export class System {
         }
         if (init().ended) break;
         if (!ran) {
-          const wake = this.earliestWake();
+          const wake = this.earliestWake(deadline);
           if (wake === undefined) {
             init().say("vkernel: every process is blocked and nothing can wake them (deadlock)");
             for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);
@@ -113,8 +139,11 @@ export class System {
     }
   }
 
-  private earliestWake(): number | undefined {
+  private earliestWake(deadline: number | undefined): number | undefined {
     let wake: number | undefined;
+    // Asleep with no timeout but a wall-time limit: wake to enforce it.
+    const anySleeper = [...this.processes.values()].some((k) => !k.ended && k.wakeAt !== undefined);
+    if (deadline !== undefined && anySleeper) wake = deadline;
     for (const k of this.processes.values()) {
       if (!k.ended && k.pending !== undefined && k.wakeAt !== undefined) {
         wake = wake === undefined ? k.wakeAt : Math.min(wake, k.wakeAt);
@@ -196,8 +225,16 @@ export class System {
     if (runtime === undefined) return;
     runtime.budget.value = this.options.cpuBudget ?? DEFAULT_CPU_BUDGET;
     let result: number;
+    const started = performance.now();
     try {
       result = runtime.run();
+      k.cpuMs += performance.now() - started;
+      const cpuMs = this.options.limits?.cpuMs;
+      if (cpuMs !== undefined && k.cpuMs > cpuMs && !k.ended) {
+        this.reportLimit(k, `cpu-time limit of ${cpuMs / 1000} s reached (SIGXCPU)`);
+        this.end(k, SIGXCPU | 0x80);
+        return;
+      }
     } catch (err) {
       // A wasm trap in lifted code: an out-of-bounds access or integer divide error.
       const pc = k.view().getBigUint64(STATE_RIP, true);

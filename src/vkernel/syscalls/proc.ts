@@ -5,6 +5,7 @@
 import { randomFillSync } from "node:crypto";
 import { EINVAL, ENOSYS } from "../errno.js";
 import type { Kernel } from "../kernel.js";
+import { DEFAULT_OPEN_FILES, DEFAULT_PROCESS_LIMIT } from "../process/limits.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
 
 const ARCH_SET_FS = 0x1002;
@@ -37,14 +38,39 @@ function uname(k: Kernel, a: SyscallArgs): number {
   return 0;
 }
 
-/** prlimit64(2): report RLIMIT_STACK 8 MiB, everything else unlimited. */
+const RLIMIT_CPU = 0;
+const RLIMIT_STACK = 3;
+const RLIMIT_NPROC = 6;
+const RLIMIT_NOFILE = 7;
+const RLIMIT_AS = 9;
+const UNLIMITED = -1n;
+
+/** The run's limit for `resource` as rlimit values (soft = hard); RLIMIT_STACK is 8 MiB. */
+function rlimitOf(k: Kernel, resource: number): bigint {
+  const limits = k.options.limits;
+  switch (resource) {
+    case RLIMIT_STACK:
+      return 8n << 20n;
+    case RLIMIT_NOFILE:
+      return BigInt(limits?.openFiles ?? DEFAULT_OPEN_FILES);
+    case RLIMIT_NPROC:
+      return BigInt(limits?.processes ?? DEFAULT_PROCESS_LIMIT);
+    case RLIMIT_AS:
+      return limits?.memoryBytes !== undefined ? BigInt(limits.memoryBytes) : UNLIMITED;
+    case RLIMIT_CPU:
+      return limits?.cpuMs !== undefined ? BigInt(Math.ceil(limits.cpuMs / 1000)) : UNLIMITED;
+    default:
+      return UNLIMITED;
+  }
+}
+
+/** prlimit64(2): reports the run's limits; setting them is accepted and not enforced. */
 function prlimit(k: Kernel, a: SyscallArgs): number {
   const old = num(a[3]);
   if (old !== 0) {
-    const v = k.view();
-    const value = int(a[1]) === 3 ? 8n << 20n : int(a[1]) === 7 ? 1024n : -1n;
-    v.setBigUint64(old, BigInt.asUintN(64, value), true);
-    v.setBigUint64(old + 8, BigInt.asUintN(64, int(a[1]) === 7 ? 4096n : -1n), true);
+    const value = BigInt.asUintN(64, rlimitOf(k, int(a[1])));
+    k.view().setBigUint64(old, value, true);
+    k.view().setBigUint64(old + 8, value, true);
   }
   return 0;
 }

@@ -29,16 +29,16 @@ const P_ALL = 0;
 const P_PID = 1;
 const P_PGID = 2;
 
-/** How many processes one run may hold at once (RLIMIT_NPROC-like). */
-export const MAX_PROCESSES = 1024;
-
 function spawn(
   k: Kernel,
   options: { vfork: boolean; stack?: bigint; tls?: bigint },
 ): SyscallResult {
   const system = k.system;
   if (system === undefined) return -ENOSYS;
-  if (system.processes.size >= MAX_PROCESSES) return -EAGAIN;
+  if (system.processes.size >= system.processLimit) {
+    system.reportLimit(k, `process limit of ${system.processLimit} reached (fork: EAGAIN)`);
+    return -EAGAIN;
+  }
   const child = forkProcess(k, options);
   const pid = system.adopt(child);
   if (!options.vfork) return pid;
