@@ -8,7 +8,6 @@
 // Once accepted, the new image replaces the process after the code unwinds.
 import { posix } from "node:path";
 import { blake3Hex } from "../../hash/blake3.js";
-import { STACK_TOP } from "../../lift/guest-layout.js";
 import { BINPRM_BUF_SIZE, parseShebang } from "../../scan/shebang.js";
 import { E2BIG, EACCES, EFAULT, ENOEXEC, ELOOP } from "../errno.js";
 import { FileDescriptor, Kernel } from "../kernel.js";
@@ -16,7 +15,8 @@ import { loadImage, setupStack } from "../loader.js";
 import { typeOfMode } from "../vfs/constants.js";
 import { isDirectoryStat } from "../vfs/open-file.js";
 import { ExecRefused, type ExecFile, type Program } from "./program.js";
-import { instantiate } from "./runtime.js";
+import { poolFor, releaseProcess, scrubSlot, usedRanges } from "./pool.js";
+import { bindSlot, type InstanceSlot } from "./runtime.js";
 
 /** execve(2) follows at most this many interpreters (BINPRM_MAX_RECURSION). */
 const MAX_INTERPRETER_DEPTH = 4;
@@ -141,15 +141,27 @@ export function requestExec(
 }
 
 /**
- * The process after execve: a fresh memory with the new program loaded and
+ * The process after execve: the new program loaded into clean memory with
  * its start-up stack, the same pid, parent, group, cwd and umask, the
  * descriptors without the close-on-exec ones, handlers reset to default.
+ * A program of the module the process runs keeps its instance and memory
+ * (ARCHITECTURE.md "vkernel": the megabinary holds every program): the
+ * ranges the old image used are zeroed in place. Another module's program
+ * takes a ready instance from that module's pool.
  */
 export function replaceImage(old: Kernel, program: Program, request: ExecRequest): Kernel {
-  const memory = new WebAssembly.Memory({
-    initial: STACK_TOP / 65536,
-    maximum: 65536,
-  });
+  const previous = old.runtime;
+  let slot: InstanceSlot | undefined;
+  if (previous !== undefined && previous.slot.module === program.module) {
+    if (previous.slot.current === previous && scrubSlot(previous.slot, usedRanges(old))) {
+      slot = previous.slot;
+      slot.current = undefined;
+    }
+    old.runtime = undefined;
+  } else {
+    releaseProcess(old);
+  }
+  slot ??= poolFor(program.module).take();
   const files = new Map<number, FileDescriptor>();
   for (const [fd, entry] of old.files) {
     if (entry.closeOnExec) entry.file.release();
@@ -157,7 +169,7 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
   }
   old.files.clear();
   const k = new Kernel(
-    memory,
+    slot.memory,
     { ...old.options, vfs: old.root, argv: request.argv, env: request.env },
     { files, signals: old.signals.exec() },
   );
@@ -172,6 +184,6 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
   k.system = old.system;
   loadImage(k, program.image);
   setupStack(k, program.image, request.argv, request.env);
-  k.runtime = instantiate(k, program);
+  k.runtime = bindSlot(slot, k, program);
   return k;
 }

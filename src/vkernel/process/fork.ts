@@ -2,18 +2,14 @@
 // of the parent's memory — only the ranges in use (the state block, the
 // image up to the break, every mmap'd range and the live part of the stack),
 // not the whole linear memory — its descriptors (sharing the open file
-// descriptions), signal dispositions, cwd and umask. The child gets a new
-// instance of the same module and resumes after the syscall with RAX = 0.
-import {
-  INITIAL_MEMORY_PAGES,
-  MAXIMUM_MEMORY_PAGES,
-  STACK_BOTTOM,
-  STACK_TOP,
-  STATE_BASE,
-  STATE_END,
-} from "../../lift/guest-layout.js";
+// descriptions), signal dispositions, cwd and umask. The child takes a ready
+// instance of the same module and its clean memory from the pool (pool.ts),
+// so a fork copies bytes and creates neither, and resumes after the syscall
+// with RAX = 0.
+import { STACK_BOTTOM, STACK_TOP } from "../../lift/guest-layout.js";
 import { FileDescriptor, Kernel } from "../kernel.js";
-import { instantiate } from "./runtime.js";
+import { poolFor, usedRanges } from "./pool.js";
+import { bindSlot } from "./runtime.js";
 
 const RAX = 0;
 const RSP = 4;
@@ -36,22 +32,20 @@ function copyRange(from: Uint8Array, to: Uint8Array, start: number, end: number)
 export function forkProcess(parent: Kernel, options: ForkOptions = {}): Kernel {
   const runtime = parent.runtime;
   if (runtime === undefined) throw new Error("fork of a process that runs no code");
-  const memory = new WebAssembly.Memory({
-    initial: INITIAL_MEMORY_PAGES,
-    maximum: MAXIMUM_MEMORY_PAGES,
-  });
+  const slot = poolFor(runtime.program.module).take();
+  const memory = slot.memory;
   const grow = (parent.memory.buffer.byteLength - memory.buffer.byteLength) / 65536;
   if (grow > 0) memory.grow(grow);
   const from = parent.bytes();
   const to = new Uint8Array(memory.buffer);
-  copyRange(from, to, STATE_BASE, STATE_END);
-  for (const r of parent.space.usedRanges()) copyRange(from, to, r.start, r.end);
+  for (const r of usedRanges(parent)) copyRange(from, to, r.start, r.end);
   const rsp = Number(parent.gpr(RSP));
   const stackFrom =
     rsp > STACK_BOTTOM && rsp <= STACK_TOP
       ? Math.max(STACK_BOTTOM, (rsp - RED_ZONE) & ~4095)
       : STACK_TOP - OTHER_STACK_COPY;
   copyRange(from, to, stackFrom, STACK_TOP);
+  slot.stackLow = Math.min(slot.stackLow, stackFrom);
 
   const files = new Map<number, FileDescriptor>();
   for (const [fd, entry] of parent.files) {
@@ -74,6 +68,6 @@ export function forkProcess(parent: Kernel, options: ForkOptions = {}): Kernel {
   child.setGpr(RAX, 0n);
   if (options.stack !== undefined && options.stack !== 0n) child.setGpr(RSP, options.stack);
   if (options.tls !== undefined) child.setFsBase(options.tls);
-  child.runtime = instantiate(child, runtime.program);
+  child.runtime = bindSlot(slot, child, runtime.program);
   return child;
 }

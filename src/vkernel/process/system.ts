@@ -13,6 +13,7 @@ import type { Kernel } from "../kernel.js";
 import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
 import { replaceImage } from "./exec.js";
+import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
 import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
 import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
@@ -278,7 +279,7 @@ export class System {
     k.pending = undefined;
     k.execRequest = undefined;
     k.closeAll();
-    k.runtime = undefined;
+    releaseProcess(k); // its instance and memory serve the next process (pool.ts)
     for (const child of this.children(k)) child.ppid = 1;
     this.wakeVforkParent(k);
     const parent = this.processes.get(k.ppid);
