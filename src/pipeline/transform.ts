@@ -31,6 +31,7 @@ import {
   type SignatureDestination,
 } from "../sign/publish.js";
 import { TOOL_VERSION } from "../version.js";
+import { polyfillFor, type Polyfill } from "../merge/polyfill.js";
 
 export type Stage = "flatten" | "scan" | "lift" | "link" | "compile" | "write" | "sign";
 
@@ -56,7 +57,16 @@ export interface TransformOptions {
   readonly liftOptimize?: number;
   /** Whole-megabinary binaryen level (src/compile/compile.ts). */
   readonly compileOptimize?: number;
+  /** Prebuilt modules standing in for executables that cannot be lifted (merge/polyfill.ts). */
+  readonly polyfills?: readonly Polyfill[];
   readonly onProgress?: (p: TransformProgress) => void;
+}
+
+export interface PolyfilledSummary {
+  readonly hash: string;
+  readonly paths: readonly string[];
+  /** The polyfill's name. */
+  readonly polyfill: string;
 }
 
 export interface LiftedSummary {
@@ -78,6 +88,7 @@ export interface TransformSummary {
   readonly toolchainVersion: string;
   readonly executables: { readonly elf: number; readonly scripts: number };
   readonly lifted: readonly LiftedSummary[];
+  readonly polyfilled: readonly PolyfilledSummary[];
   readonly scripts: number;
   readonly omitted: readonly OmittedFile[];
   readonly megabinaryBytes: number;
@@ -181,10 +192,24 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
         onProgress: (done, total, path) => progress({ stage: "scan", done, total, detail: path }),
       }),
     );
-    const selected = selectExecutables(scan);
+    const chosen = selectExecutables(scan);
+    // A polyfill replaces what it names, whether it would be lifted or omitted.
+    const polyfilled: PolyfilledSummary[] = [];
+    const linkInputs: LinkInput[] = [];
+    const replaced = (hash: string, paths: readonly string[]): boolean => {
+      const polyfill = polyfillFor(options.polyfills ?? [], hash, paths);
+      if (polyfill === undefined) return false;
+      polyfilled.push({ hash, paths, polyfill: polyfill.name });
+      linkInputs.push({ hash, wasm: polyfill.wasm, metadata: polyfill.metadata });
+      return true;
+    };
+    const selected = {
+      lift: chosen.lift.filter((e) => !replaced(e.hash, e.paths)),
+      scripts: chosen.scripts,
+      omitted: chosen.omitted.filter((o) => !replaced(o.hash, o.paths)),
+    };
     const omitted: OmittedFile[] = [...selected.omitted];
     const lifted: LiftedSummary[] = [];
-    const linkInputs: LinkInput[] = [];
     await timed("lift", async () => {
       const pool = createLiftPool({
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
@@ -261,12 +286,15 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
     const mapping = buildMapping({
       toolchainVersion: version,
       executables: [
-        ...linked.programs.map((p) => ({
-          hash: p.hash as ContentHash,
-          kind: "elf" as const,
-          export: programExport(p.hash),
-          paths: pathsOf.get(p.hash) ?? [],
-        })),
+        ...linked.programs.map((p) => {
+          const polyfill = polyfilled.find((f) => f.hash === p.hash);
+          return {
+            hash: p.hash as ContentHash,
+            kind: polyfill !== undefined ? ("polyfill" as const) : ("elf" as const),
+            export: programExport(p.hash),
+            paths: polyfill?.paths ?? pathsOf.get(p.hash) ?? [],
+          };
+        }),
         ...settled.scripts.map(({ script, interpreter }) => ({
           hash: script.hash,
           kind: "script" as const,
@@ -334,6 +362,7 @@ export async function transformImage(options: TransformOptions): Promise<Transfo
         scripts: scan.totals.scripts,
       },
       lifted: lifted.sort(byHash),
+      polyfilled: polyfilled.sort(byHash),
       scripts: settled.scripts.length,
       omitted: mapping.omitted,
       megabinaryBytes: megabinary.length,

@@ -7,9 +7,11 @@ import { randomFillSync } from "node:crypto";
 import { PT_LOAD, PT_PHDR } from "../elf/index.js";
 import { cpuid } from "../lift/cpu-model.js";
 import type { GuestImage } from "../lift/guest-image.js";
+import type { ProgramImage } from "./process/program.js";
 import {
   PAGE_SIZE,
   STACK_TOP,
+  STATE_END,
   STATE_MXCSR,
   STATE_RIP,
   STATE_X87_CW,
@@ -39,7 +41,13 @@ const AT = {
   EXECFN: 31,
 } as const;
 
-export function loadImage(k: Kernel, image: GuestImage): void {
+export function loadImage(k: Kernel, image: ProgramImage): void {
+  if ("kind" in image) {
+    // A polyfill lays out its own memory below `base`; the break starts there.
+    k.space.imageStart = Math.ceil(STATE_END / PAGE_SIZE) * PAGE_SIZE;
+    k.space.setBreakStart(Math.ceil(image.base / PAGE_SIZE) * PAGE_SIZE);
+    return;
+  }
   const mem = k.bytes();
   let end = 0;
   let start = Number.MAX_SAFE_INTEGER;
@@ -64,7 +72,7 @@ function phdrAddress(image: GuestImage): number {
 /** Builds the start-up stack and sets RSP, RIP and the other initial registers. */
 export function setupStack(
   k: Kernel,
-  image: GuestImage,
+  image: ProgramImage,
   argv: readonly string[],
   env: readonly string[],
 ): void {
@@ -86,9 +94,10 @@ export function setupStack(
   randomFillSync(mem.subarray(random, random + 16));
   sp &= ~15;
   const auxv: [number, number][] = [
-    [AT.PHDR, phdrAddress(image)],
-    [AT.PHENT, image.elf.header.phentsize],
-    [AT.PHNUM, image.elf.header.phnum],
+    // A polyfill has no program headers to show.
+    [AT.PHDR, "kind" in image ? 0 : phdrAddress(image)],
+    [AT.PHENT, "kind" in image ? 56 : image.elf.header.phentsize],
+    [AT.PHNUM, "kind" in image ? 0 : image.elf.header.phnum],
     [AT.PAGESZ, PAGE_SIZE],
     [AT.BASE, 0],
     [AT.FLAGS, 0],

@@ -15,7 +15,12 @@ import { CommandError, mappedExport, resolveCommand } from "./image-command.js";
 import { CachedContent, contentStoreReader, imageRoot } from "./vfs/index.js";
 import { runLifted, type ProgramEntry } from "./run.js";
 import type { Limits } from "./process/limits.js";
-import { liftOnDemandSource, megabinarySource, type ProgramSource } from "./process/program.js";
+import {
+  liftOnDemandSource,
+  megabinarySource,
+  type Program,
+  type ProgramSource,
+} from "./process/program.js";
 
 export interface RunInImageOptions {
   readonly source: string;
@@ -82,10 +87,11 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
     let module: WebAssembly.Module;
     let entry: ProgramEntry | undefined;
     let programs: ProgramSource;
+    let program: Program | undefined;
     if (megabinary !== undefined) {
       const exportName = mappedExport(megabinary.mapping, resolved);
-      const program = megabinary.programs.get(resolved.hash);
-      if (program === undefined) {
+      const linked = megabinary.programs.get(resolved.hash);
+      if (linked === undefined) {
         throw new CommandError(`${resolved.path}: ${resolved.hash} has no program section`, 126);
       }
       module = megabinary.module;
@@ -93,10 +99,11 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
         hash: resolved.hash,
         export: exportName,
         name: resolved.path,
-        traps: program.traps,
+        traps: linked.traps,
       };
       // No lifting at run time: execve runs only what the mapping lists.
       programs = megabinarySource(module, megabinary.mapping, megabinary.programs);
+      program = await programs.load({ path: resolved.path, hash: resolved.hash, bytes: elfBytes });
     } else {
       options.onProgress?.(`lifting ${resolved.path}`);
       const { liftWithCache } = await import("../lift/lift-cache.js");
@@ -112,6 +119,7 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
       elfBytes,
       path: resolved.path,
       ...(entry !== undefined ? { entry } : {}),
+      ...(program !== undefined ? { program } : {}),
       programs,
       vfs: imageRoot(view, new CachedContent(contentStoreReader(store))),
       cwd,

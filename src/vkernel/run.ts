@@ -44,6 +44,8 @@ export interface RunOptions extends KernelOptions {
   readonly entry?: ProgramEntry;
   /** The initial working directory (default /). */
   readonly cwd?: string;
+  /** The program to start, when the caller has it already (a megabinary's ELF or polyfill). */
+  readonly program?: Program;
   /** Where execve finds programs (default: lifted on demand through the lift cache). */
   readonly programs?: ProgramSource;
 }
@@ -62,7 +64,7 @@ function firstProgram(options: RunOptions, path: string): Program {
 
 export async function runLifted(options: RunOptions): Promise<number> {
   const path = options.path ?? options.entry?.name ?? options.argv[0] ?? "program";
-  const program = firstProgram(options, path);
+  const program = options.program ?? firstProgram(options, path);
   const memory = new WebAssembly.Memory({
     initial: INITIAL_MEMORY_PAGES,
     maximum: MAXIMUM_MEMORY_PAGES,

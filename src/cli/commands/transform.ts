@@ -41,6 +41,8 @@ Options:
   --jobs N            lift worker threads (default: the number of CPUs)
   --optimize N        binaryen level for the whole megabinary (default 0: functions
                       are optimised when lifted)
+  --polyfills DIR     prebuilt modules standing in for executables that cannot be
+                      lifted, listed in DIR/polyfills.json by hash or path
   --cache-dir DIR     where contents and lifts are kept
                       (default $MEGALIFT_CACHE_DIR or ~/.cache/megalift)
   -h, --help          show this help
@@ -94,6 +96,13 @@ export function formatSummary(s: TransformSummary): string {
     `  lifted       ${s.lifted.length} programs (${cached} from the lift cache)${
       unsupported > 0 ? `, ${unsupported} unsupported instructions (trap if reached)` : ""
     }, ${s.scripts} scripts`,
+    ...(s.polyfilled.length > 0
+      ? [
+          `  polyfilled   ${s.polyfilled
+            .map((p) => `${p.paths[0] ?? p.hash} (${p.polyfill})`)
+            .join(", ")}`,
+        ]
+      : []),
     `  omitted      ${s.omitted.length}`,
     `  megabinary   ${formatBytes(s.megabinaryBytes)}, mapping ${formatBytes(s.mappingBytes)}`,
     `  time         ${(["flatten", "scan", "lift", "link", "compile", "write", "sign"] as const)
@@ -123,6 +132,7 @@ export const transformCommand: CliCommand = {
       optimize: { type: "string" },
       "cache-dir": { type: "string" },
       "dest-tls-verify": { type: "string" },
+      polyfills: { type: "string" },
     });
     const [source, destination, ...extra] = positionals;
     if (source === undefined || destination === undefined || extra.length > 0) {
@@ -141,6 +151,11 @@ export const transformCommand: CliCommand = {
       const { localKeySigning } = await import("../../sign/signer.js");
       signing = localKeySigning(pem, process.env.MEGALIFT_KEY_PASSWORD);
     }
+    let polyfills;
+    if (values.polyfills !== undefined) {
+      const { loadPolyfills } = await import("../../merge/polyfill.js");
+      polyfills = loadPolyfills(values.polyfills);
+    }
     // Loaded here, not at the top: `megalift --help` should not pay for the toolchain.
     const { transformImage } = await import("../../pipeline/transform.js");
     const progress = createProgress();
@@ -153,6 +168,7 @@ export const transformCommand: CliCommand = {
         ...(workers !== undefined ? { workers } : {}),
         ...(compileOptimize !== undefined ? { compileOptimize } : {}),
         ...(destinationTlsVerify !== undefined ? { destinationTlsVerify } : {}),
+        ...(polyfills !== undefined ? { polyfills } : {}),
         onProgress: (p) => progress.update(describeProgress(p)),
       });
       progress.done();

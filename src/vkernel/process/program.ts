@@ -11,9 +11,22 @@ import { programSymbol, type LinkedProgram } from "../../merge/link.js";
 import type { Mapping } from "../../merge/mapping.js";
 import { ENOEXEC } from "../errno.js";
 
+/**
+ * What a polyfill (merge/polyfill.ts) starts from instead of ELF segments:
+ * its entry, and `base`, the end of the memory it lays out for itself.
+ */
+export interface PolyfillImage {
+  readonly kind: "polyfill";
+  readonly name: string;
+  readonly entry: number;
+  readonly base: number;
+}
+
+export type ProgramImage = GuestImage | PolyfillImage;
+
 export interface Program {
   readonly module: WebAssembly.Module;
-  readonly image: GuestImage;
+  readonly image: ProgramImage;
   /** The module's export for runtime name `name` ("run", the CPU-budget global). */
   readonly exportOf: (name: string) => string;
   /** Trap messages by the id the code passes to kernel.trap, already naming the file. */
@@ -88,7 +101,22 @@ export function megabinaryProgram(
   };
 }
 
-/** Programs of a transformed image: only hashes its mapping lists as ELF run. */
+/** A polyfill inside a megabinary: no ELF to load, its entry and base from its metadata. */
+export function polyfillProgram(
+  module: WebAssembly.Module,
+  linked: LinkedProgram,
+  file: { path: string },
+): Program {
+  return {
+    module,
+    image: { kind: "polyfill", name: file.path, entry: linked.entry, base: linked.base },
+    exportOf: (name) => programSymbol(linked.hash, name),
+    traps: linked.traps.map((t) => `${file.path}: ${t}`),
+    name: file.path,
+  };
+}
+
+/** Programs of a transformed image: only hashes its mapping lists (ELF or polyfill) run. */
 export function megabinarySource(
   module: WebAssembly.Module,
   mapping: Mapping,
@@ -103,7 +131,10 @@ export function megabinarySource(
       const entry = mapping.executables[file.hash];
       const linked = programs.get(file.hash);
       if ((entry?.kind === "elf" || entry?.kind === "polyfill") && linked !== undefined) {
-        const program = megabinaryProgram(module, linked, file);
+        const program =
+          entry.kind === "polyfill"
+            ? polyfillProgram(module, linked, file)
+            : megabinaryProgram(module, linked, file);
         loaded.set(key, program);
         return program;
       }
