@@ -2,7 +2,8 @@
 // compare tree over every guest address that can be entered from outside a
 // function — function entries and call continuations — compiled to direct
 // calls, not a funcref table (a big table costs every instance at
-// instantiation). `dispatch(pc, expectedReturn)` enters the code at pc;
+// instantiation), in chunk functions of CHUNK_SIZE entries so that none is
+// huge. `dispatch(pc, expectedReturn)` enters the code at pc;
 // `run()` is the loop that continues wherever a lifted function left off,
 // until the code halts or the CPU budget (budget.ts) asks to yield to the host.
 import binaryen from "binaryen";
@@ -19,6 +20,15 @@ export interface DispatchEntry {
 }
 
 const LEAF_SIZE = 4;
+/**
+ * Entries per dispatch chunk function. One compare tree over every entry
+ * of busybox (tens of thousands) made `dispatch` one giant function; it is
+ * hot, so V8 tiered it up to TurboFan, which spent about 1.5 s on it — and a
+ * process exit waits for that compile (measured: `busybox true` 2.4 s, 0.7 s
+ * with --liftoff-only). Chunks keep each function small: a short tree over
+ * the chunk bounds, then a tail call into the chunk's own tree.
+ */
+const CHUNK_SIZE = 512;
 
 export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void {
   const m = w.m;
@@ -29,7 +39,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
   const expected = (): Expr => m.local.get(1, i64);
   const noCode = (): Expr =>
     w.block([m.i64.store(0, 8, w.c32(STATE_RIP), pc()), m.return(w.c32(RESULT_NO_CODE))]);
-  const build = (lo: number, hi: number): Expr => {
+  const tree = (lo: number, hi: number): Expr => {
     if (hi - lo <= LEAF_SIZE) {
       const tests: Expr[] = [];
       for (let k = lo; k < hi; k++) {
@@ -45,8 +55,27 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
     }
     const mid = (lo + hi) >> 1;
     const pivot = (sorted[mid] as DispatchEntry).address;
-    return m.if(m.i64.lt_u(pc(), w.c64(pivot)), build(lo, mid), build(mid, hi));
+    return m.if(m.i64.lt_u(pc(), w.c64(pivot)), tree(lo, mid), tree(mid, hi));
   };
+  const params = binaryen.createType([i64, i64]);
+  const chunks: { start: number; name: string }[] = [];
+  for (let lo = 0; lo < sorted.length; lo += CHUNK_SIZE) {
+    const name = `${DISPATCH_FUNCTION}_chunk_${chunks.length}`;
+    const hi = Math.min(sorted.length, lo + CHUNK_SIZE);
+    m.addFunction(name, params, i32, [], m.block(null, [tree(lo, hi), m.unreachable()], i32));
+    chunks.push({ start: (sorted[lo] as DispatchEntry).address, name });
+  }
+  /** The chunk whose range holds pc (below the first entry: no code). */
+  const chooseChunk = (lo: number, hi: number): Expr => {
+    if (hi - lo === 1) {
+      const chunk = chunks[lo] as { name: string };
+      return m.return_call(chunk.name, [pc(), expected()], i32);
+    }
+    const mid = (lo + hi) >> 1;
+    const pivot = (chunks[mid] as { start: number }).start;
+    return m.if(m.i64.lt_u(pc(), w.c64(pivot)), chooseChunk(lo, mid), chooseChunk(mid, hi));
+  };
+  const build = (): Expr => (chunks.length === 0 ? noCode() : chooseChunk(0, chunks.length));
   // Every dispatch also spends budget: a loop that only runs through the
   // dispatcher (unresolved indirect jumps tail-calling each other) must yield too.
   // The callers have spilled; flags do not survive a dispatch anyway.
@@ -65,7 +94,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
     binaryen.createType([i64, i64]),
     i32,
     [],
-    m.block(null, [spend, build(0, sorted.length), m.unreachable()], i32),
+    m.block(null, [spend, build(), m.unreachable()], i32),
   );
 
   // run(): resume at state.rip until the code halts, finds no code or yields.
