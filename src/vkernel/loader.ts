@@ -41,6 +41,20 @@ const AT = {
   EXECFN: 31,
 } as const;
 
+const ENCODER = new TextEncoder();
+
+/** AT_RANDOM's 16 bytes, drawn from a refilled 4 KiB buffer (one getrandom per 256 execs). */
+let randomPool = new Uint8Array(0);
+let randomAt = 0;
+function randomBytes16(): Uint8Array {
+  if (randomAt + 16 > randomPool.length) {
+    randomPool = randomFillSync(new Uint8Array(4096));
+    randomAt = 0;
+  }
+  randomAt += 16;
+  return randomPool.subarray(randomAt - 16, randomAt);
+}
+
 export function loadImage(k: Kernel, image: ProgramImage): void {
   if ("kind" in image) {
     // A polyfill lays out its own memory below `base`; the break starts there.
@@ -80,7 +94,7 @@ export function setupStack(
   const v = k.view();
   let sp = STACK_TOP - 16;
   const pushString = (s: string): number => {
-    const bytes = new TextEncoder().encode(s + "\0");
+    const bytes = ENCODER.encode(s + "\0");
     sp -= bytes.length;
     mem.set(bytes, sp);
     return sp;
@@ -91,7 +105,7 @@ export function setupStack(
   const argPtrs = argv.map(pushString);
   sp -= 16;
   const random = sp;
-  randomFillSync(mem.subarray(random, random + 16));
+  mem.set(randomBytes16(), random);
   sp &= ~15;
   const auxv: [number, number][] = [
     // A polyfill has no program headers to show.

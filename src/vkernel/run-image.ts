@@ -103,7 +103,11 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
       };
       // No lifting at run time: execve runs only what the mapping lists.
       programs = megabinarySource(module, megabinary.mapping, megabinary.programs);
-      program = await programs.load({ path: resolved.path, hash: resolved.hash, bytes: elfBytes });
+      program = await programs.load({
+        path: resolved.path,
+        hash: resolved.hash,
+        bytes: () => elfBytes,
+      });
     } else {
       options.onProgress?.(`lifting ${resolved.path}`);
       const { liftWithCache } = await import("../lift/lift-cache.js");

@@ -51,39 +51,43 @@ export function readStringArray(k: Kernel, address: number): string[] | number {
   }
 }
 
-/** The whole file at `path` if the process may execute it, or -errno. */
-function readExecutable(k: Kernel, path: string): Uint8Array | number {
+/**
+ * The file at `path` if the process may execute it: its first bytes (enough
+ * for the ELF magic or a `#!` line), its version key (dev, ino, size, mtime)
+ * and a reader for the whole file — only needed when its hash is not known.
+ */
+function openExecutable(
+  k: Kernel,
+  path: string,
+): { head: Uint8Array; version: string; readAll: () => Uint8Array | number } | number {
   const st = k.vfs.stat(path, false, k.cwd);
   if (typeof st === "number") return st;
   if (isDirectoryStat(st) || typeOfMode(st.mode) !== "file") return -EACCES;
   if ((st.mode & 0o111) === 0) return -EACCES;
-  const file = k.vfs.open(path, O_RDONLY, 0, k.cwd);
-  if (typeof file === "number") return file;
-  try {
-    const bytes = new Uint8Array(st.size);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = file.pread(bytes.subarray(done), done);
-      if (n < 0) return n;
-      if (n === 0) break;
-      done += n;
+  const read = (length: number): Uint8Array | number => {
+    const file = k.vfs.open(path, O_RDONLY, 0, k.cwd);
+    if (typeof file === "number") return file;
+    try {
+      const bytes = new Uint8Array(length);
+      let done = 0;
+      while (done < bytes.length) {
+        const n = file.pread(bytes.subarray(done), done);
+        if (n < 0) return n;
+        if (n === 0) break;
+        done += n;
+      }
+      return done === bytes.length ? bytes : bytes.subarray(0, done);
+    } finally {
+      file.release();
     }
-    return done === bytes.length ? bytes : bytes.subarray(0, done);
-  } finally {
-    file.release();
-  }
-}
-
-/** "blake3:<hex>" of a file, cached by the system per file version (dev, ino, size, mtime). */
-function hashOf(k: Kernel, path: string, bytes: Uint8Array): string {
-  const st = k.vfs.stat(path, false, k.cwd);
-  const key = typeof st === "number" ? undefined : `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  const cache = k.system?.hashes;
-  const known = key !== undefined ? cache?.get(key) : undefined;
-  if (known !== undefined) return known;
-  const hash = `blake3:${blake3Hex(bytes)}`;
-  if (key !== undefined) cache?.set(key, hash);
-  return hash;
+  };
+  const head = read(Math.min(st.size, BINPRM_BUF_SIZE));
+  if (typeof head === "number") return head;
+  return {
+    head,
+    version: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`,
+    readAll: () => read(st.size),
+  };
 }
 
 /** The ELF file execve of `path` with `argv` ends at, and the argv it gets; or -errno. */
@@ -95,12 +99,29 @@ export function resolveExec(
   let current = path;
   let args = [...argv];
   for (let depth = 0; ; depth++) {
-    const bytes = readExecutable(k, current);
-    if (typeof bytes === "number") return bytes;
-    if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
-      return { file: { path: current, hash: hashOf(k, current, bytes), bytes }, argv: args };
+    const opened = openExecutable(k, current);
+    if (typeof opened === "number") return opened;
+    const { head } = opened;
+    if (ELF_MAGIC.every((b, i) => head[i] === b)) {
+      // BLAKE3 per file version (exec.ts is asked for the same files again and
+      // again); the whole file is read only when its hash or program is new.
+      let bytes: Uint8Array | undefined;
+      const readAll = (): Uint8Array => {
+        if (bytes === undefined) {
+          const all = opened.readAll();
+          bytes = typeof all === "number" ? new Uint8Array(0) : all;
+        }
+        return bytes;
+      };
+      const hashes = k.system?.hashes;
+      let hash = hashes?.get(opened.version);
+      if (hash === undefined) {
+        hash = `blake3:${blake3Hex(readAll())}`;
+        hashes?.set(opened.version, hash);
+      }
+      return { file: { path: current, hash, bytes: readAll }, argv: args };
     }
-    const shebang = parseShebang(bytes.subarray(0, BINPRM_BUF_SIZE));
+    const shebang = parseShebang(head);
     if (!shebang.ok) return -ENOEXEC;
     if (depth >= MAX_INTERPRETER_DEPTH) return -ELOOP;
     const { interpreter, argument } = shebang.shebang;

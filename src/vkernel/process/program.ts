@@ -40,7 +40,8 @@ export interface ExecFile {
   readonly path: string;
   /** "blake3:<hex>". */
   readonly hash: string;
-  readonly bytes: Uint8Array;
+  /** The file's bytes (read on first call: a known program needs none). */
+  readonly bytes: () => Uint8Array;
 }
 
 /** execve refused to run a file: the errno it returns and the line the kernel prints. */
@@ -134,7 +135,7 @@ export function megabinarySource(
         const program =
           entry.kind === "polyfill"
             ? polyfillProgram(module, linked, file)
-            : megabinaryProgram(module, linked, file);
+            : megabinaryProgram(module, linked, { path: file.path, bytes: file.bytes() });
         loaded.set(key, program);
         return program;
       }
@@ -173,7 +174,7 @@ export function liftOnDemandSource(options: {
       if (module === undefined) {
         module = (async () => {
           const { liftWithCache } = await import("../../lift/lift-cache.js");
-          const lifted = await liftWithCache(file.path, file.bytes, {
+          const lifted = await liftWithCache(file.path, file.bytes(), {
             ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
             ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
           });
@@ -182,7 +183,7 @@ export function liftOnDemandSource(options: {
         modules.set(file.hash, module);
       }
       try {
-        const program = singleProgram(await module, file);
+        const program = singleProgram(await module, { path: file.path, bytes: file.bytes() });
         programs.set(key, program);
         return program;
       } catch (err) {
