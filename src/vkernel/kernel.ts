@@ -107,6 +107,10 @@ export class Kernel {
   reportedFileLimit = false;
   /** CPU milliseconds the process's code has run (--cpu-time). */
   cpuMs = 0;
+  /** When ITIMER_REAL (alarm(2), setitimer(2)) sends SIGALRM (performance.now()). */
+  alarmAt: number | undefined;
+  /** ITIMER_REAL's it_interval: re-armed by this much after each SIGALRM (0: once). */
+  alarmIntervalMs = 0;
 
   constructor(
     readonly memory: WebAssembly.Memory,

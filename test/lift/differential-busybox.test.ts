@@ -4,7 +4,7 @@
 // The lift (about two minutes here) happens once, in beforeAll, into a cache
 // shared by every case.
 import { beforeAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -182,6 +182,23 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     expect(result.stderr).toMatch(/open-file limit of 5 reached \(EMFILE\)/);
     expect(result.status).not.toBe(0);
   });
+
+  it("passes the host's Ctrl-C (SIGINT) to the guest's processes", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "exec", "--root", ROOT, shell, "-c", "sleep 20; echo never"],
+      { env: ENV, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const started = Date.now();
+    // Time for node to start and the guest to reach its sleep.
+    setTimeout(() => child.kill("SIGINT"), 3000);
+    const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(status).toBe(130);
+    expect(stdout).toBe("");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
 
   it("never runs a file whose hash cannot be lifted (the hash-failure policy)", () => {
     // A dynamically linked program is not a static x86-64 ELF: execve refuses it.

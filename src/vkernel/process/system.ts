@@ -17,7 +17,16 @@ import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
 import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
 import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
-import { SIGCHLD, SIGILL, SIGKILL, SIGSEGV, SIGXCPU, signalBit } from "./signals.js";
+import {
+  SIGALRM,
+  SIGCHLD,
+  SIGILL,
+  SIGINT,
+  SIGKILL,
+  SIGSEGV,
+  SIGXCPU,
+  signalBit,
+} from "./signals.js";
 
 const RAX = 0;
 /** Rounds between two turns of the host event loop (timers, Ctrl-C). */
@@ -99,10 +108,19 @@ export class System {
     // execve replaces a process's Kernel, so the first process is followed by pid.
     const pid = first.pid;
     const init = (): Kernel => this.processes.get(pid) ?? first;
+    // Ctrl-C on the host (SIGINT to megalift) goes to pid 1's process group,
+    // as a terminal sends it to its foreground group.
+    let wakeNow: (() => void) | undefined;
+    const interrupt = (): void => {
+      for (const k of this.processes.values()) if (k.pgid === init().pgid) this.signal(k, SIGINT);
+      wakeNow?.(); // the scheduler may be asleep until a far timeout
+    };
+    process.on("SIGINT", interrupt);
     const wallMs = this.options.limits?.wallMs;
     const deadline = wallMs === undefined ? undefined : performance.now() + wallMs;
     try {
       while (!init().ended) {
+        this.fireAlarms();
         if (wallMs !== undefined && deadline !== undefined && performance.now() >= deadline) {
           init().say(
             `vkernel: wall-time limit of ${wallMs / 1000} s reached; every process is killed`,
@@ -123,15 +141,21 @@ export class System {
             for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);
             break;
           }
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.max(0, wake - performance.now())),
-          );
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, wake - performance.now()));
+            wakeNow = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wakeNow = undefined;
         } else if (++this.rounds % ROUNDS_PER_HOST_TURN === 0) {
           await nextTick();
         }
       }
       return exitCode(init());
     } finally {
+      process.off("SIGINT", interrupt);
       for (const k of this.processes.values()) {
         if (!k.ended) k.termSignal = SIGKILL;
         k.closeAll();
@@ -140,8 +164,21 @@ export class System {
     }
   }
 
+  /** ITIMER_REAL: SIGALRM to each process whose alarm is due, re-armed by its interval. */
+  private fireAlarms(): void {
+    const now = performance.now();
+    for (const k of this.processes.values()) {
+      if (k.ended || k.alarmAt === undefined || k.alarmAt > now) continue;
+      k.alarmAt = k.alarmIntervalMs > 0 ? now + k.alarmIntervalMs : undefined;
+      this.signal(k, SIGALRM);
+    }
+  }
+
   private earliestWake(deadline: number | undefined): number | undefined {
     let wake: number | undefined;
+    for (const k of this.processes.values()) {
+      if (!k.ended && k.alarmAt !== undefined) wake = Math.min(wake ?? k.alarmAt, k.alarmAt);
+    }
     // Asleep with no timeout but a wall-time limit: wake to enforce it.
     const anySleeper = [...this.processes.values()].some((k) => !k.ended && k.wakeAt !== undefined);
     if (deadline !== undefined && anySleeper) wake = deadline;

@@ -1,6 +1,8 @@
 // Time syscalls: clock_gettime(2), clock_getres(2), gettimeofday(2),
 // time(2), nanosleep(2)/clock_nanosleep(2): the process blocks until its
-// deadline and other processes run meanwhile. No vDSO, so libcs make real calls.
+// deadline and other processes run meanwhile. alarm(2) and ITIMER_REAL of
+// setitimer(2)/getitimer(2) arm SIGALRM (process/system.ts fires it). No
+// vDSO, so libcs make real calls.
 import { EINVAL } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import {
@@ -13,6 +15,56 @@ import {
 } from "./types.js";
 
 const TIMER_ABSTIME = 1;
+const ITIMER_REAL = 0;
+
+/** Milliseconds until the process's ITIMER_REAL fires (0: disarmed). */
+function alarmLeftMs(k: Kernel): number {
+  return k.alarmAt === undefined ? 0 : Math.max(0, k.alarmAt - performance.now());
+}
+
+/** alarm(2): SIGALRM after `seconds` (0 cancels); the seconds left of the previous one. */
+function alarm(k: Kernel, a: SyscallArgs): number {
+  const left = Math.ceil(alarmLeftMs(k) / 1000);
+  const seconds = Number(a[0] & 0xffffffffn);
+  k.alarmAt = seconds === 0 ? undefined : performance.now() + seconds * 1000;
+  k.alarmIntervalMs = 0;
+  return left;
+}
+
+const timevalMs = (k: Kernel, at: number): number =>
+  Number(k.view().getBigInt64(at, true)) * 1000 + Number(k.view().getBigInt64(at + 8, true)) / 1000;
+
+function writeTimeval(k: Kernel, at: number, ms: number): void {
+  const us = Math.round(ms * 1000);
+  k.view().setBigInt64(at, BigInt(Math.floor(us / 1e6)), true);
+  k.view().setBigInt64(at + 8, BigInt(us % 1e6), true);
+}
+
+/** getitimer(2) for ITIMER_REAL: struct itimerval { it_interval, it_value }. */
+function getitimer(k: Kernel, a: SyscallArgs): number {
+  if (int(a[0]) !== ITIMER_REAL) return -EINVAL;
+  const at = num(a[1]);
+  if (!k.valid(at, 32)) return -14;
+  writeTimeval(k, at, k.alarmIntervalMs);
+  writeTimeval(k, at + 16, alarmLeftMs(k));
+  return 0;
+}
+
+/** setitimer(2) for ITIMER_REAL (SIGALRM, repeating with it_interval); others EINVAL. */
+function setitimer(k: Kernel, a: SyscallArgs): number {
+  if (int(a[0]) !== ITIMER_REAL) return -EINVAL;
+  if (num(a[2]) !== 0) {
+    const old = getitimer(k, [a[0], a[2], 0n, 0n, 0n, 0n]);
+    if (old !== 0) return old;
+  }
+  const at = num(a[1]);
+  if (at === 0) return 0;
+  if (!k.valid(at, 32)) return -14;
+  const value = timevalMs(k, at + 16);
+  k.alarmIntervalMs = timevalMs(k, at);
+  k.alarmAt = value === 0 ? undefined : performance.now() + value;
+  return 0;
+}
 
 /** Sleeps `ns` nanoseconds from now: blocks, and the scheduler wakes the process then. */
 function sleepFor(k: Kernel, ns: bigint): SyscallResult {
@@ -88,6 +140,9 @@ function gettimeofday(k: Kernel, a: SyscallArgs): number {
 
 export const timeSyscalls: readonly SyscallEntry[] = [
   [35, "nanosleep", nanosleep],
+  [36, "getitimer", getitimer],
+  [37, "alarm", alarm],
+  [38, "setitimer", setitimer],
   [96, "gettimeofday", gettimeofday],
   [
     201,
