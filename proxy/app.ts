@@ -1,17 +1,20 @@
 // Builds the proxy's hono application from its services: the request log,
-// the OCI-Namespace echo, /healthz, /metrics, the /v2/ pull API and the one
-// error handler. No sockets here: tests call app.request(...) directly.
+// the OCI-Namespace echo, /healthz, /metrics, /megalift/v1/ (transform
+// status, signing key), the /v2/ pull API and the one error handler. No sockets here: tests call app.request(...) directly.
 import { Hono } from "hono";
 import { renderError } from "./http/error-handler.js";
 import { RegistryError } from "./http/registry-error.js";
 import type { Logger } from "./observability/logger.js";
 import type { ProxyMetrics } from "./observability/metrics.js";
 import { requestLog, type RequestVariables } from "./observability/request-log.js";
+import { addMegaliftRoutes } from "./routes/megalift-routes.js";
 import { v2Handler, type V2Services } from "./routes/v2-routes.js";
 
 export interface ProxyAppDeps extends V2Services {
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
+  /** The PEM public key transforms are signed with (transform mode). */
+  readonly publicKeyPem?: string;
 }
 
 export type ProxyApp = Hono<{ Variables: RequestVariables }>;
@@ -36,6 +39,7 @@ export function createProxyApp(deps: ProxyAppDeps): ProxyApp {
       "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
     });
   });
+  addMegaliftRoutes(app, deps);
   const v2 = v2Handler(deps);
   app.all("/v2", v2);
   app.all("/v2/*", v2);

@@ -13,12 +13,16 @@ import { packageRoot } from "../../src/package-root.js";
 import {
   DEFAULT_CACHE_MAX_BYTES,
   DEFAULT_LISTEN,
+  DEFAULT_MODE,
+  DEFAULT_TRANSFORM,
   DEFAULT_TAG_TTL_SECONDS,
   DEFAULT_VERIFY_BEFORE_SERVE_BYTES,
   hostOfUrl,
   normaliseHost,
   type ProxyConfig,
+  type OtherPlatforms,
   type ProxyMode,
+  type TransformConfig,
   type UpstreamConfig,
 } from "./proxy-config.js";
 import { parseSize } from "./size.js";
@@ -40,6 +44,19 @@ export interface ProxyConfigFile {
     >
   >;
   readonly default?: string;
+  readonly repositories?: readonly { readonly match: string; readonly mode: ProxyMode }[];
+  readonly transform?: {
+    readonly signingKey?: string;
+    readonly timeoutSeconds?: number;
+    readonly waitSeconds?: number;
+    readonly retryFailedAfterSeconds?: number;
+    readonly maxConcurrent?: number;
+    readonly otherPlatforms?: OtherPlatforms;
+    readonly workDir?: string;
+    readonly workers?: number;
+    readonly liftOptimize?: number;
+    readonly compileOptimize?: number;
+  };
 }
 
 /** Command-line settings (each overrides the file). */
@@ -51,6 +68,9 @@ export interface ProxyFlags {
   readonly config?: string;
   readonly cacheMaxSize?: string;
   readonly tagTtl?: string;
+  readonly signingKey?: string;
+  readonly transformTimeout?: string;
+  readonly transformWait?: string;
 }
 
 let validator: ValidateFunction | undefined;
@@ -198,7 +218,7 @@ export function resolveProxyConfig(
     );
   }
 
-  const mode = flags.mode ?? file.mode ?? "passthrough";
+  const mode = flags.mode ?? file.mode ?? DEFAULT_MODE;
   if (mode !== "passthrough" && mode !== "transform") {
     throw new MegaliftError(
       "USAGE",
@@ -232,6 +252,35 @@ export function resolveProxyConfig(
     },
     upstreams,
     ...(defaultUpstream !== undefined ? { defaultUpstream } : {}),
+    repositories: file.repositories ?? [],
+    transform: resolveTransform(file.transform ?? {}, flags),
+  };
+}
+
+/** The transform settings: flags over the file's `transform` section over the defaults. */
+function resolveTransform(
+  file: NonNullable<ProxyConfigFile["transform"]>,
+  flags: ProxyFlags,
+): TransformConfig {
+  const signingKeyFile = flags.signingKey ?? file.signingKey;
+  return {
+    timeoutSeconds:
+      flags.transformTimeout !== undefined
+        ? parseSeconds(flags.transformTimeout, "--transform-timeout")
+        : (file.timeoutSeconds ?? DEFAULT_TRANSFORM.timeoutSeconds),
+    waitSeconds:
+      flags.transformWait !== undefined
+        ? parseSeconds(flags.transformWait, "--transform-wait")
+        : (file.waitSeconds ?? DEFAULT_TRANSFORM.waitSeconds),
+    retryFailedAfterSeconds:
+      file.retryFailedAfterSeconds ?? DEFAULT_TRANSFORM.retryFailedAfterSeconds,
+    maxConcurrent: file.maxConcurrent ?? DEFAULT_TRANSFORM.maxConcurrent,
+    otherPlatforms: file.otherPlatforms ?? DEFAULT_TRANSFORM.otherPlatforms,
+    ...(signingKeyFile !== undefined ? { signingKeyFile } : {}),
+    ...(file.workDir !== undefined ? { workDir: file.workDir } : {}),
+    ...(file.workers !== undefined ? { workers: file.workers } : {}),
+    ...(file.liftOptimize !== undefined ? { liftOptimize: file.liftOptimize } : {}),
+    ...(file.compileOptimize !== undefined ? { compileOptimize: file.compileOptimize } : {}),
   };
 }
 

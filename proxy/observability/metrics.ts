@@ -51,6 +51,11 @@ export class ProxyMetrics {
     family.values.set(key, (family.values.get(key) ?? 0) + by);
   }
 
+  /** A counter family defined after construction (by a service that exists only in some modes). */
+  defineCounter(name: string, help: string): void {
+    this.define(name, "counter", help);
+  }
+
   /** A gauge read when /metrics is scraped. */
   defineGauge(name: string, help: string, read: () => number): void {
     this.define(name, "gauge", help);

@@ -22,6 +22,7 @@ import type { BlobService } from "../services/blob-service.js";
 import type { ManifestService } from "../services/manifest-service.js";
 import type { ReferrersService } from "../services/referrers-service.js";
 import type { TagsService } from "../services/tags-service.js";
+import type { TransformService } from "../transform/transform-service.js";
 
 export interface V2Services {
   readonly router: UpstreamRouter;
@@ -29,6 +30,8 @@ export interface V2Services {
   readonly blobs: BlobService;
   readonly tags: TagsService;
   readonly referrers: ReferrersService;
+  /** Transform on pull; absent when the proxy runs in passthrough mode only. */
+  readonly transforms?: TransformService;
 }
 
 type V2Context = Context<{ Variables: RequestVariables }>;
@@ -94,10 +97,14 @@ async function manifest(
 ): Promise<Response> {
   const where = target(services, c, name);
   const ref = parseManifestReference(reference);
-  const found = await services.manifests.get(where, ref, c.get("stats"));
+  const accept = parseAccept(c.req.header("Accept"));
+  const answer = services.transforms
+    ? await services.transforms.manifest(where, ref, accept, c.get("stats"))
+    : { manifest: await services.manifests.get(where, ref, c.get("stats")) };
+  const found = answer.manifest;
   // distribution answers 404 MANIFEST_UNKNOWN when the Accept set excludes the
   // manifest's type (it does not convert formats).
-  if (!parseAccept(c.req.header("Accept")).accepts(found.mediaType)) {
+  if (!accept.accepts(found.mediaType)) {
     throw new RegistryError(
       404,
       "MANIFEST_UNKNOWN",
@@ -111,6 +118,7 @@ async function manifest(
     c,
     200,
     {
+      ...answer.headers,
       ...API_VERSION_HEADER,
       "Content-Type": found.mediaType,
       "Content-Length": String(found.bytes.length),

@@ -5,7 +5,7 @@
 // DIGEST_INVALID instead of a cut connection.
 import type { Digest } from "../../src/oci/digest.js";
 import type { BlobFetcher } from "../cache/blob-fetcher.js";
-import type { CacheStore } from "../cache/cache-store.js";
+import type { CacheStore, OpenBlob } from "../cache/cache-store.js";
 import { fileRangeStream } from "../cache/file-range-stream.js";
 import { resolveRange, type ByteRange } from "../http/range.js";
 import type { ProxyMetrics } from "../observability/metrics.js";
@@ -19,6 +19,8 @@ export interface BlobServiceDeps {
   readonly clients: UpstreamClients;
   readonly metrics: ProxyMetrics;
   readonly verifyBeforeServeBytes: number;
+  /** Blobs the proxy made itself (transforms), looked up before the cache and the upstream. */
+  readonly local?: { openBlob(digest: Digest): Promise<OpenBlob | undefined> };
 }
 
 export interface BlobRequest {
@@ -42,7 +44,8 @@ export class BlobService {
   constructor(private readonly deps: BlobServiceDeps) {}
 
   async get(target: RouteTarget, digest: Digest, request: BlobRequest): Promise<BlobReply> {
-    const cached = await this.deps.store.openBlob(digest);
+    const cached =
+      (await this.deps.local?.openBlob(digest)) ?? (await this.deps.store.openBlob(digest));
     if (cached) {
       this.count("hit", request.stats);
       let range: ByteRange | undefined;

@@ -23,6 +23,11 @@ export interface ManifestServiceDeps {
   readonly metrics: ProxyMetrics;
   readonly tagTtlMs: number;
   readonly now: () => number;
+  /**
+   * Manifests the proxy made itself (transforms), looked up by digest before
+   * the cache and the upstream.
+   */
+  readonly local?: { getManifest(digest: Digest): Promise<StoredManifest | undefined> };
 }
 
 interface Fetched {
@@ -60,7 +65,8 @@ export class ManifestService {
     digest: Digest,
     stats?: RequestStats,
   ): Promise<Fetched> {
-    const cached = await this.deps.store.getManifest(digest);
+    const cached =
+      (await this.deps.local?.getManifest(digest)) ?? (await this.deps.store.getManifest(digest));
     if (cached) return { manifest: cached, fromCache: true };
     return this.flights.run(`digest ${digest.toString()}`, () =>
       this.fetchByDigest(target, digest, stats),

@@ -1,5 +1,6 @@
 // The proxy configuration: schema errors as one clear line, YAML and JSON
-// files, flags over environment over file, and transform mode refused.
+// files, flags over environment over file (transform mode's own options:
+// transform-config.test.ts).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,22 +149,6 @@ describe("loading and merging", () => {
 });
 
 describe("megalift proxy (CLI)", () => {
-  it("refuses transform mode with a clear message", () => {
-    const result = runCli([
-      "proxy",
-      "--mode",
-      "transform",
-      "--upstream",
-      "http://127.0.0.1:5000",
-      "--cache",
-      dir,
-    ]);
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(
-      "transform mode arrives with the transform-on-pull issue; use --mode passthrough",
-    );
-  });
-
   it("reports a bad config file in one line", async () => {
     const file = join(dir, "bad.yaml");
     await writeFile(file, "listen: 5000\nmode: fast\n");

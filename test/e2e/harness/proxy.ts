@@ -22,6 +22,10 @@ export interface ProxyOptions {
   readonly defaultUpstream?: string;
   /** Reuse a cache directory (a restart); a fresh temp dir otherwise. */
   readonly cacheDir?: string;
+  /** `--mode` (passthrough unless given). */
+  readonly mode?: "passthrough" | "transform";
+  /** Config file: the `transform` section (schemas/proxy-config.schema.json). */
+  readonly transform?: Readonly<Record<string, unknown>>;
 }
 
 /** One request line of the proxy's log. */
@@ -53,6 +57,7 @@ export function proxyConfigDocument(options: ProxyOptions): Record<string, unkno
   return {
     ...(options.defaultUpstream ? { default: options.defaultUpstream } : {}),
     upstreams: options.upstreams ?? {},
+    ...(options.transform ? { transform: options.transform } : {}),
   };
 }
 
@@ -100,10 +105,10 @@ export async function startProxy(options: ProxyOptions, teardown: Teardown): Pro
     "--cache",
     cacheDir,
     "--mode",
-    "passthrough",
+    options.mode ?? "passthrough",
   ];
   if (options.upstream) args.push("--upstream", options.upstream);
-  if (options.upstreams || options.defaultUpstream) {
+  if (options.upstreams || options.defaultUpstream || options.transform) {
     const configFile = join(dir, "proxy-config.json");
     writeFileSync(configFile, JSON.stringify(proxyConfigDocument(options), null, 2));
     args.push("--config", configFile);
