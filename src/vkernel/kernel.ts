@@ -142,6 +142,14 @@ export class Kernel {
     }
   }
 
+  /** What a fork child and an exec'd image keep of `from`: group, session, cwd, umask. */
+  inherit(from: Kernel): void {
+    this.pgid = from.pgid;
+    this.sid = from.sid;
+    this.cwd = from.cwd;
+    this.umask = from.umask;
+  }
+
   /** Blocks the calling syscall until `retry` answers something other than BLOCK. */
   block(retry: () => SyscallResult): typeof BLOCK {
     this.pending = { retry };

@@ -194,12 +194,13 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
     { ...old.options, vfs: old.root, argv: request.argv, env: request.env },
     { files, signals: old.signals.exec() },
   );
+  k.inherit(old);
   k.pid = old.pid;
   k.ppid = old.ppid;
-  k.pgid = old.pgid;
-  k.sid = old.sid;
-  k.cwd = old.cwd;
-  k.umask = old.umask;
+  // execve(2) keeps pending alarms and the CPU time used (RLIMIT_CPU).
+  k.alarmAt = old.alarmAt;
+  k.alarmIntervalMs = old.alarmIntervalMs;
+  k.cpuMs = old.cpuMs;
   k.exePath = program.image.name;
   k.comm = posix.basename(request.path).slice(0, 15);
   k.system = old.system;

@@ -57,11 +57,8 @@ export function forkProcess(parent: Kernel, options: ForkOptions = {}): Kernel {
     { files, signals: parent.signals.fork() },
   );
   child.space = parent.space.cloneInto(memory);
+  child.inherit(parent);
   child.ppid = parent.pid;
-  child.pgid = parent.pgid;
-  child.sid = parent.sid;
-  child.cwd = parent.cwd;
-  child.umask = parent.umask;
   child.argv = parent.argv;
   child.exePath = parent.exePath;
   child.comm = parent.comm;
