@@ -10,7 +10,8 @@ export type HttpHeaders = Readonly<Record<string, string | readonly string[]>>;
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface UpstreamRequest {
-  readonly method: "GET" | "HEAD";
+  /** Pulls are GET/HEAD; pushes (push-dispatch.ts) also POST and PUT. */
+  readonly method: "GET" | "HEAD" | "POST" | "PUT";
   readonly url: URL;
   /** Lower-case names; an array value is sent as repeated header lines. */
   readonly headers: HttpHeaders;
@@ -24,6 +25,12 @@ export interface UpstreamRequest {
   readonly bufferBody?: number;
   /** What is being fetched, for one-line error messages: "manifest localhost:5000/a/b:latest". */
   readonly what: string;
+  /**
+   * Opens the request body afresh for each attempt: the layers may send one
+   * request several times (a 5xx retry, a 401 answered, a 307/308 followed).
+   * Sent with the Content-Length in `headers`.
+   */
+  readonly body?: () => Promise<Uint8Array | Readable>;
 }
 
 export interface UpstreamResponse {
@@ -45,9 +52,11 @@ export function composeLayers(base: Dispatch, ...layers: readonly DispatchLayer[
 /** The base dispatch: one HTTP request through undici, no redirects followed. */
 export function undiciDispatch(dispatcher?: Dispatcher): Dispatch {
   return async (req) => {
+    const body = req.body ? await req.body() : undefined;
     const response = await request(req.url, {
       method: req.method,
       headers: toUndiciHeaders(req.headers),
+      ...(body !== undefined ? { body } : {}),
       ...(dispatcher !== undefined ? { dispatcher } : {}),
       ...(req.signal !== undefined ? { signal: req.signal } : {}),
     });

@@ -98,6 +98,8 @@ export class SignalState {
 
   /** The lowest pending signal that is not blocked, or 0. */
   deliverable(): number {
+    // Asked after every syscall: nothing pending is the common answer, without BigInt work.
+    if (this.pending === 0n) return 0;
     const ready = this.pending & ~this.mask;
     if (ready === 0n) return 0;
     for (let s = 1; s <= NSIG; s++) if ((ready & signalBit(s)) !== 0n) return s;
