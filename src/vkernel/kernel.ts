@@ -64,7 +64,12 @@ export interface PendingSyscall {
 }
 
 export class Kernel {
-  readonly vfs: Vfs;
+  /** The mounted tree (/dev, /proc over the root), made on first use: most spawns never open a file. */
+  private mounted: Vfs | undefined;
+  /** Views of the memory's current buffer; renewed when memory.grow detached it. */
+  private buffer: ArrayBuffer;
+  private byteView: Uint8Array;
+  private dataView: DataView;
   /** The tree the process's root is (shared by every process of a run). */
   readonly root: FsBackend;
   /** The working directory, canonical (chdir(2), getcwd(2)). */
@@ -122,7 +127,9 @@ export class Kernel {
     if (root === undefined)
       throw new Error("Kernel: KernelOptions needs a root directory or a vfs");
     this.root = root;
-    this.vfs = mountProcessVfs(root, (fd) => this.files.get(fd)?.file.node, processViewOf(this));
+    this.buffer = memory.buffer;
+    this.byteView = new Uint8Array(this.buffer);
+    this.dataView = new DataView(this.buffer);
     this.space = new AddressSpace(memory);
     this.space.limitBytes = options.limits?.memoryBytes ?? Number.POSITIVE_INFINITY;
     this.argv = options.argv;
@@ -140,6 +147,15 @@ export class Kernel {
       const path = ["/dev/stdin", "/dev/stdout", "/dev/stderr"][fd] as string;
       this.files.set(fd, new FileDescriptor(new OpenFile(node, path, O_RDWR, false), false));
     }
+  }
+
+  get vfs(): Vfs {
+    this.mounted ??= mountProcessVfs(
+      this.root,
+      (fd) => this.files.get(fd)?.file.node,
+      processViewOf(this),
+    );
+    return this.mounted;
   }
 
   /** What a fork child and an exec'd image keep of `from`: group, session, cwd, umask. */
@@ -169,11 +185,20 @@ export class Kernel {
   }
 
   bytes(): Uint8Array {
-    return new Uint8Array(this.memory.buffer);
+    if (this.buffer.byteLength === 0) this.renewViews();
+    return this.byteView;
   }
 
   view(): DataView {
-    return new DataView(this.memory.buffer);
+    if (this.buffer.byteLength === 0) this.renewViews();
+    return this.dataView;
+  }
+
+  /** memory.grow detaches the old buffer (its byteLength becomes 0): views of the new one. */
+  private renewViews(): void {
+    this.buffer = this.memory.buffer;
+    this.byteView = new Uint8Array(this.buffer);
+    this.dataView = new DataView(this.buffer);
   }
 
   gpr(index: number): bigint {
@@ -202,7 +227,7 @@ export class Kernel {
 
   /** True when [address, address+length) lies in guest memory. */
   valid(address: number, length: number): boolean {
-    return address >= 0x1000 && address + length <= this.memory.buffer.byteLength;
+    return address >= 0x1000 && address + length <= this.bytes().length;
   }
 
   lowestFreeFd(from = 0): number {

@@ -42,6 +42,8 @@ const AT = {
 } as const;
 
 const ENCODER = new TextEncoder();
+/** AT_HWCAP: CPUID.1:EDX of the CPU model the lifter targets. */
+const HWCAP = cpuid(1, 0).edx;
 
 /** AT_RANDOM's 16 bytes, drawn from a refilled 4 KiB buffer (one getrandom per 256 execs). */
 let randomPool = new Uint8Array(0);
@@ -75,12 +77,40 @@ export function loadImage(k: Kernel, image: ProgramImage): void {
   k.space.setBreakStart(Math.ceil(end / PAGE_SIZE) * PAGE_SIZE);
 }
 
+/** AT_PHDR per image: computed once, an image is exec'd many times. */
+const phdrAddresses = new WeakMap<GuestImage, number>();
+
 function phdrAddress(image: GuestImage): number {
+  const known = phdrAddresses.get(image);
+  if (known !== undefined) return known;
   const elf = image.elf;
   const phdr = elf.segments.find((s) => s.type === PT_PHDR);
-  if (phdr !== undefined) return image.base + Number(phdr.vaddr);
-  const first = elf.segments.find((s) => s.type === PT_LOAD && s.offset <= elf.header.phoff);
-  return image.base + Number((first?.vaddr ?? 0n) - BigInt(first?.offset ?? 0)) + elf.header.phoff;
+  let address: number;
+  if (phdr !== undefined) address = image.base + Number(phdr.vaddr);
+  else {
+    const first = elf.segments.find((s) => s.type === PT_LOAD && s.offset <= elf.header.phoff);
+    address =
+      image.base + Number((first?.vaddr ?? 0n) - BigInt(first?.offset ?? 0)) + elf.header.phoff;
+  }
+  phdrAddresses.set(image, address);
+  return address;
+}
+
+/** Writes `s` and its NUL below `sp`; the new stack pointer (the string's address). */
+function pushString(mem: Uint8Array, sp: number, s: string): number {
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+  if (!ascii) {
+    const bytes = ENCODER.encode(s);
+    sp -= bytes.length + 1;
+    mem.set(bytes, sp);
+    mem[sp + bytes.length] = 0;
+    return sp;
+  }
+  sp -= s.length + 1;
+  for (let i = 0; i < s.length; i++) mem[sp + i] = s.charCodeAt(i);
+  mem[sp + s.length] = 0;
+  return sp;
 }
 
 /** Builds the start-up stack and sets RSP, RIP and the other initial registers. */
@@ -93,47 +123,59 @@ export function setupStack(
   const mem = k.bytes();
   const v = k.view();
   let sp = STACK_TOP - 16;
-  const pushString = (s: string): number => {
-    const bytes = ENCODER.encode(s + "\0");
-    sp -= bytes.length;
-    mem.set(bytes, sp);
-    return sp;
-  };
-  const execfn = pushString(argv[0] ?? "");
-  const platform = pushString("x86_64");
-  const envPtrs = env.map(pushString);
-  const argPtrs = argv.map(pushString);
+  sp = pushString(mem, sp, argv[0] ?? "");
+  const execfn = sp;
+  sp = pushString(mem, sp, "x86_64");
+  const platform = sp;
+  const envPtrs: number[] = [];
+  for (const e of env) envPtrs.push((sp = pushString(mem, sp, e)));
+  const argPtrs: number[] = [];
+  for (const a of argv) argPtrs.push((sp = pushString(mem, sp, a)));
   sp -= 16;
   const random = sp;
   mem.set(randomBytes16(), random);
   sp &= ~15;
-  const auxv: [number, number][] = [
+  const polyfill = "kind" in image;
+  // prettier-ignore
+  const auxv = [
     // A polyfill has no program headers to show.
-    [AT.PHDR, "kind" in image ? 0 : phdrAddress(image)],
-    [AT.PHENT, "kind" in image ? 56 : image.elf.header.phentsize],
-    [AT.PHNUM, "kind" in image ? 0 : image.elf.header.phnum],
-    [AT.PAGESZ, PAGE_SIZE],
-    [AT.BASE, 0],
-    [AT.FLAGS, 0],
-    [AT.ENTRY, image.entry],
-    [AT.UID, 0],
-    [AT.EUID, 0],
-    [AT.GID, 0],
-    [AT.EGID, 0],
-    [AT.PLATFORM, platform],
-    [AT.HWCAP, cpuid(1, 0).edx],
-    [AT.CLKTCK, 100],
-    [AT.SECURE, 0],
-    [AT.RANDOM, random],
-    [AT.HWCAP2, 0],
-    [AT.EXECFN, execfn],
-    [AT.NULL, 0],
+    AT.PHDR, polyfill ? 0 : phdrAddress(image),
+    AT.PHENT, polyfill ? 56 : image.elf.header.phentsize,
+    AT.PHNUM, polyfill ? 0 : image.elf.header.phnum,
+    AT.PAGESZ, PAGE_SIZE,
+    AT.BASE, 0,
+    AT.FLAGS, 0,
+    AT.ENTRY, image.entry,
+    AT.UID, 0,
+    AT.EUID, 0,
+    AT.GID, 0,
+    AT.EGID, 0,
+    AT.PLATFORM, platform,
+    AT.HWCAP, HWCAP,
+    AT.CLKTCK, 100,
+    AT.SECURE, 0,
+    AT.RANDOM, random,
+    AT.HWCAP2, 0,
+    AT.EXECFN, execfn,
+    AT.NULL, 0,
   ];
-  const words = [argv.length, ...argPtrs, 0, ...envPtrs, 0, ...auxv.flat()];
-  sp -= words.length * 8;
+  const count = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length;
+  sp -= count * 8;
   sp &= ~15;
-  words.forEach((w, i) => v.setBigUint64(sp + i * 8, BigInt(w), true));
-  for (let i = 0; i < 16; i++) v.setBigUint64(stateGpr(i), 0n, true);
+  // Every word is a non-negative number below 2^32 (guest addresses are wasm32 offsets).
+  let at = sp;
+  const word = (w: number): void => {
+    v.setUint32(at, w, true);
+    v.setUint32(at + 4, 0, true);
+    at += 8;
+  };
+  word(argv.length);
+  for (const p of argPtrs) word(p);
+  word(0);
+  for (const p of envPtrs) word(p);
+  word(0);
+  for (const w of auxv) word(w);
+  mem.fill(0, stateGpr(0), stateGpr(16));
   v.setBigUint64(stateGpr(4), BigInt(sp), true);
   v.setBigUint64(STATE_RIP, BigInt(image.entry), true);
   v.setUint32(STATE_MXCSR, 0x1f80, true);

@@ -27,6 +27,7 @@ export const SHELL_APPLETS = [
   "find",
   "xargs",
   "mkdir",
+  "mv",
 ];
 
 export const SHELL_CASES: readonly (readonly [string, string])[] = [
@@ -44,6 +45,12 @@ export const SHELL_CASES: readonly (readonly [string, string])[] = [
   ["SIGPIPE ends the writer", "yes | head -3"],
   ["sleep", "sleep 0.05; echo slept"],
   ["script by #!", "printf '#!/bin/sh\\necho script $1\\n' > /tmp/s; chmod +x /tmp/s; /tmp/s arg"],
+  [
+    "a script rewritten, moved and made non-executable",
+    "printf '#!/bin/sh\\necho one\\n' > /tmp/r; chmod +x /tmp/r; /tmp/r; " +
+      "printf '#!/bin/sh\\necho two\\n' > /tmp/r; /tmp/r; mv /tmp/r /tmp/q; " +
+      "/tmp/r 2>/dev/null; echo status $?; /tmp/q; chmod -x /tmp/q; /tmp/q 2>/dev/null; echo status $?",
+  ],
   ["exit status", "echo out; exit 3"],
   ["here-document", "cat <<EOF\nline $((1 + 2))\nEOF"],
   ["functions", "f() { echo f:$1; return 4; }; f x; echo status $?"],

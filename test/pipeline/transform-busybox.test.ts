@@ -1,26 +1,27 @@
 // The busybox image (scripts/build-busybox-image.mjs: Debian's busybox-static
 // and a link per applet) transformed, then run with `megalift run`: the
-// shell cases that need processes behave as busybox sh does natively, every
+// shell cases that need processes behave as busybox sh does natively in a
+// chroot of the same image, every
 // program comes from the megabinary (no lift cache is written at run time),
 // and the image's #! script runs through its interpreter's hash.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/package-root.js";
 import { transformImage, type TransformSummary } from "../../src/pipeline/transform.js";
 import { runCli } from "../helpers/cli.js";
-import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
+import { runChrooted, unpackLayout } from "../helpers/chroot.js";
+import { SHELL_CASES } from "../helpers/shell-cases.js";
 
-const BUSYBOX = "/bin/busybox";
 let work: string;
 let image: string;
 let summary: TransformSummary;
 /** The cache `megalift run` uses: flattened layers only, never a lift. */
 let runCache: string;
-/** A directory of applet links for the native runs. */
-let nativeBin: string;
+/** The source image unpacked, for the native runs (chroot). */
+let nativeRoot: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "megalift-transform-busybox-"));
@@ -41,9 +42,8 @@ beforeAll(async () => {
     workers: 2,
   });
   runCache = join(work, "run-cache");
-  nativeBin = join(work, "native-bin");
-  mkdirSync(nativeBin);
-  for (const applet of SHELL_APPLETS) symlinkSync(BUSYBOX, join(nativeBin, applet));
+  nativeRoot = join(work, "native-root");
+  unpackLayout(source, "latest", nativeRoot);
 }, 1_200_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -55,20 +55,13 @@ describe("megalift run of the transformed busybox image", () => {
 
   for (const [name, script] of SHELL_CASES) {
     it(name, () => {
-      const scratch = join(work, "native-tmp");
-      rmSync(scratch, { recursive: true, force: true });
-      mkdirSync(scratch);
-      const expected = spawnSync(
-        join(nativeBin, "sh"),
-        ["-c", script.replaceAll("/tmp/", `${scratch}/`)],
-        {
-          encoding: "utf8",
-          env: { PATH: nativeBin, LANG: "C", LC_ALL: "C" },
-        },
-      );
+      // The image's Env (PATH=/usr/local/bin:/bin), as `megalift run` sets it.
+      const expected = runChrooted(nativeRoot, ["/bin/sh", "-c", script], {
+        PATH: "/usr/local/bin:/bin",
+      });
       const actual = runCli(["run", image, "--cache-dir", runCache, "--", "sh", "-c", script]);
-      expect(actual.stdout).toBe(expected.stdout.replaceAll(`${scratch}/`, "/tmp/"));
-      expect(actual.stderr).toBe(expected.stderr.replaceAll(`${scratch}/`, "/tmp/"));
+      expect(actual.stdout).toBe(expected.stdout);
+      expect(actual.stderr).toBe(expected.stderr);
       expect(actual.status).toBe(expected.status);
     });
   }

@@ -14,6 +14,9 @@ import { FileDescriptor, Kernel } from "../kernel.js";
 import { loadImage, setupStack } from "../loader.js";
 import { typeOfMode } from "../vfs/constants.js";
 import { isDirectoryStat } from "../vfs/open-file.js";
+import { nameGeneration } from "../vfs/mount-vfs.js";
+import { writeCount } from "../vfs/write-log.js";
+import type { VfsNode, VfsStat } from "../vfs/types.js";
 import { ExecRefused, type ExecFile, type Program } from "./program.js";
 import { poolFor, releaseProcess, scrubSlot, usedRanges } from "./pool.js";
 import { bindSlot, type InstanceSlot } from "./runtime.js";
@@ -51,43 +54,101 @@ export function readStringArray(k: Kernel, address: number): string[] | number {
   }
 }
 
+/** A file execve(2) looked at before, by the path and cwd it was asked with. */
+export interface KnownExecutable {
+  /** The root tree's nameGeneration when the lookup was made. */
+  readonly generation: number;
+  /** Canonical path in the root tree. */
+  readonly path: string;
+  readonly version: string;
+  readonly head: Uint8Array;
+}
+
+/**
+ * The file version hashes and heads are cached by: inode, size, mtime, and
+ * the writes made through the vkernel (a same-size rewrite within one clock
+ * tick keeps size and mtime).
+ */
+function versionOf(st: VfsStat): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${writeCount(st.dev, st.ino)}`;
+}
+
+/** -EACCES unless `st` is a regular file with an execute bit. */
+function executable(st: VfsStat): number {
+  if (isDirectoryStat(st) || typeOfMode(st.mode) !== "file") return -EACCES;
+  return (st.mode & 0o111) === 0 ? -EACCES : 0;
+}
+
+/** The first `length` bytes of a file (fewer if it is shorter), or -errno. */
+function readHead(node: VfsNode, length: number): Uint8Array | number {
+  const bytes = new Uint8Array(length);
+  let done = 0;
+  while (done < bytes.length) {
+    const n = node.pread(bytes.subarray(done), done);
+    if (n < 0) return n;
+    if (n === 0) break;
+    done += n;
+  }
+  return done === bytes.length ? bytes : bytes.subarray(0, done);
+}
+
+/** The first `length` bytes of the root tree's file at canonical `path`. */
+function readRootFile(k: Kernel, path: string, length: number): Uint8Array | number {
+  const node = k.root.open(path, { write: false, truncate: false });
+  if (typeof node === "number") return node;
+  try {
+    return readHead(node, length);
+  } finally {
+    node.close();
+  }
+}
+
 /**
  * The file at `path` if the process may execute it: its first bytes (enough
- * for the ELF magic or a `#!` line), its version key (dev, ino, size, mtime)
- * and a reader for the whole file — only needed when its hash is not known.
+ * for the ELF magic or a `#!` line), its version key and a reader for the
+ * whole file — only needed when its hash is not known. A shell spawns the
+ * same few programs again and again, so a lookup that depended on the root
+ * tree alone is kept until the tree's names change; the file itself is
+ * still stat'ed each time, so new content or a lost execute bit is seen.
  */
 function openExecutable(
   k: Kernel,
   path: string,
 ): { head: Uint8Array; version: string; readAll: () => Uint8Array | number } | number {
-  const st = k.vfs.stat(path, false, k.cwd);
-  if (typeof st === "number") return st;
-  if (isDirectoryStat(st) || typeOfMode(st.mode) !== "file") return -EACCES;
-  if ((st.mode & 0o111) === 0) return -EACCES;
+  const known = k.system?.executables;
+  const key = path.startsWith("/") ? path : `${k.cwd}\0${path}`;
+  const hit = known?.get(key);
+  if (hit !== undefined && hit.generation === nameGeneration(k.root)) {
+    const st = k.root.lstat(hit.path);
+    if (typeof st !== "number" && versionOf(st) === hit.version && executable(st) === 0) {
+      return {
+        head: hit.head,
+        version: hit.version,
+        readAll: () => readRootFile(k, hit.path, st.size),
+      };
+    }
+  }
+  const generation = nameGeneration(k.root);
+  const found = k.vfs.lookup(path, k.cwd);
+  if (typeof found === "number") return found;
+  const { stat: st } = found;
+  const refused = executable(st);
+  if (refused !== 0) return refused;
   const read = (length: number): Uint8Array | number => {
-    const file = k.vfs.open(path, O_RDONLY, 0, k.cwd);
+    if (found.rootOnly) return readRootFile(k, found.path, length);
+    const file = k.vfs.open(found.path, O_RDONLY, 0);
     if (typeof file === "number") return file;
     try {
-      const bytes = new Uint8Array(length);
-      let done = 0;
-      while (done < bytes.length) {
-        const n = file.pread(bytes.subarray(done), done);
-        if (n < 0) return n;
-        if (n === 0) break;
-        done += n;
-      }
-      return done === bytes.length ? bytes : bytes.subarray(0, done);
+      return readHead(file.node, length);
     } finally {
       file.release();
     }
   };
   const head = read(Math.min(st.size, BINPRM_BUF_SIZE));
   if (typeof head === "number") return head;
-  return {
-    head,
-    version: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`,
-    readAll: () => read(st.size),
-  };
+  const version = versionOf(st);
+  if (found.rootOnly) known?.set(key, { generation, path: found.path, version, head });
+  return { head, version, readAll: () => read(st.size) };
 }
 
 /** The ELF file execve of `path` with `argv` ends at, and the argv it gets; or -errno. */

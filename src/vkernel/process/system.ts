@@ -12,7 +12,7 @@ import { STATE_RIP } from "../../lift/guest-layout.js";
 import type { Kernel } from "../kernel.js";
 import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
-import { replaceImage } from "./exec.js";
+import { replaceImage, type KnownExecutable } from "./exec.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
 import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
@@ -53,6 +53,8 @@ export class System {
   readonly processes = new Map<number, Kernel>();
   /** BLAKE3 of executable files per file version (exec.ts). */
   readonly hashes = new Map<string, string>();
+  /** execve(2)'s lookups by path (exec.ts). */
+  readonly executables = new Map<string, KnownExecutable>();
   private nextPid = 1;
   private rounds = 0;
 

@@ -23,11 +23,13 @@ import { DirectoryNode } from "./directory-node.js";
 import { OpenFile } from "./open-file.js";
 import { PathNode } from "./path-node.js";
 import { resolvePath, type PathLookup, type Resolved } from "./resolve.js";
+import { noteWrite } from "./write-log.js";
 import type {
   AttributeChange,
   BaseDir,
   FsBackend,
   FsStats,
+  Lookup,
   NodeType,
   Vfs,
   VfsStat,
@@ -39,10 +41,27 @@ export interface Mount {
   readonly backend: FsBackend;
 }
 
+/**
+ * Per root tree, a count of the changes made to its names through any
+ * process's MountVfs; lookups cached against it (exec.ts) are stale once it
+ * moves. Changes made on the host behind the run's back are not counted.
+ */
+const generations = new WeakMap<FsBackend, number>();
+
+/** The count of name changes made in `root` so far (create, unlink, rename, chmod, …). */
+export function nameGeneration(root: FsBackend): number {
+  return generations.get(root) ?? 0;
+}
+
 export class MountVfs implements Vfs, PathLookup {
   private readonly mounts: readonly Mount[];
+  /** lstat/readlink calls answered by a mount other than the root (lookup()). */
+  private mountedLookups = 0;
 
-  constructor(root: FsBackend, mounts: readonly Mount[] = []) {
+  constructor(
+    private readonly root: FsBackend,
+    mounts: readonly Mount[] = [],
+  ) {
     // Longest mount point first, so the innermost mount serves a path.
     this.mounts = [...mounts, { at: "/", backend: root }].sort((a, b) => b.at.length - a.at.length);
   }
@@ -59,8 +78,14 @@ export class MountVfs implements Vfs, PathLookup {
     throw new Error("MountVfs: no root mount");
   }
 
+  /** Before any change of names: cached lookups of the root tree are stale. */
+  private changing(): void {
+    generations.set(this.root, nameGeneration(this.root) + 1);
+  }
+
   lstat(path: string): VfsStat | number {
-    const { backend, inner } = this.where(path);
+    const { backend, inner, mount } = this.where(path);
+    if (mount.at !== "/") this.mountedLookups++;
     return backend.lstat(inner);
   }
 
@@ -68,8 +93,16 @@ export class MountVfs implements Vfs, PathLookup {
     const r = this.existing(path, false, base);
     if (typeof r === "number") return r;
     if (kindOf(r.stat) !== "symlink") return -EINVAL;
-    const { backend, inner } = this.where(r.path);
+    const { backend, inner, mount } = this.where(r.path);
+    if (mount.at !== "/") this.mountedLookups++;
     return backend.readlink(inner);
+  }
+
+  lookup(path: string, base?: BaseDir): Lookup | number {
+    const before = this.mountedLookups;
+    const r = this.existing(path, true, base);
+    if (typeof r === "number") return r;
+    return { path: r.path, stat: r.stat, rootOnly: this.mountedLookups === before };
   }
 
   open(path: string, flags: number, mode: number, base?: BaseDir): OpenFile | number {
@@ -78,6 +111,7 @@ export class MountVfs implements Vfs, PathLookup {
     if ((flags & O_TMPFILE_BITS) !== 0) return -EOPNOTSUPP;
     // O_CREAT | O_DIRECTORY is EINVAL since Linux 6.4 (open(2) ERRORS).
     if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) return -EINVAL;
+    if ((flags & O_CREAT) !== 0) this.changing();
     const exclusive = (flags & O_CREAT) !== 0 && (flags & O_EXCL) !== 0;
     // O_EXCL never follows a final symlink: the link itself makes it exist.
     const follow = (flags & O_NOFOLLOW) === 0 && !exclusive;
@@ -121,6 +155,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   mkdir(path: string, mode: number, base?: BaseDir): number {
+    this.changing();
     // mkdir(2) accepts "name/": the slash only says it is to be a directory.
     const r = resolvePath(this, stripSlashes(path), { followFinal: false, base });
     if (typeof r === "number") return r;
@@ -132,6 +167,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   unlink(path: string, base?: BaseDir): number {
+    this.changing();
     const r = this.existing(path, false, base);
     if (typeof r === "number") return r;
     if (kindOf(r.stat) === "directory") return -EISDIR;
@@ -140,6 +176,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   rmdir(path: string, base?: BaseDir): number {
+    this.changing();
     const last = stripSlashes(path).split("/").pop();
     if (last === ".") return -EINVAL;
     const r = this.existing(stripSlashes(path), false, base);
@@ -151,6 +188,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   rename(from: string, to: string, fromBase?: BaseDir, toBase?: BaseDir): number {
+    this.changing();
     const source = this.existing(stripSlashes(from), false, fromBase);
     if (typeof source === "number") return source;
     const target = resolvePath(this, stripSlashes(to), { followFinal: false, base: toBase });
@@ -171,6 +209,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   symlink(target: string, path: string, base?: BaseDir): number {
+    this.changing();
     if (target === "") return -ENOENT;
     const r = resolvePath(this, path, { followFinal: false, base });
     if (typeof r === "number") return r;
@@ -185,10 +224,13 @@ export class MountVfs implements Vfs, PathLookup {
     if (typeof r === "number") return r;
     if (kindOf(r.stat) === "directory") return -EISDIR;
     const { backend, inner } = this.where(r.path);
-    return backend.truncate(inner, size);
+    const result = backend.truncate(inner, size);
+    if (result === 0) noteWrite(r.stat.dev, r.stat.ino);
+    return result;
   }
 
   link(from: string, to: string, follow: boolean, fromBase?: BaseDir, toBase?: BaseDir): number {
+    this.changing();
     const source = this.existing(from, follow, fromBase);
     if (typeof source === "number") return source;
     // Hard links to directories are never allowed (link(2) EPERM).
@@ -203,6 +245,7 @@ export class MountVfs implements Vfs, PathLookup {
   }
 
   setAttributes(path: string, change: AttributeChange, noFollow: boolean, base?: BaseDir): number {
+    this.changing();
     const r = this.existing(path, !noFollow, base);
     if (typeof r === "number") return r;
     // A symlink's mode cannot change (fchmodat(2) AT_SYMLINK_NOFOLLOW).

@@ -6,6 +6,7 @@
 import { EBADF, EINVAL, EISDIR, ENOTDIR, ESPIPE } from "../errno.js";
 import { O_ACCMODE, O_APPEND, O_PATH, O_RDWR, O_WRONLY, typeOfMode } from "./constants.js";
 import type { DirEntry, VfsNode, VfsStat } from "./types.js";
+import { noteWrite } from "./write-log.js";
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
@@ -18,6 +19,8 @@ export class OpenFile {
   private references = 1;
   /** getdents64 snapshot, taken when reading starts at offset 0. */
   private listing: readonly DirEntry[] = [];
+  /** The file's (dev, ino), read at its first write (write-log.ts). */
+  private identity: { dev: number; ino: number } | undefined;
 
   constructor(
     readonly node: VfsNode,
@@ -74,8 +77,21 @@ export class OpenFile {
       this.position = size;
     }
     const n = this.node.pwrite(buffer, this.position);
-    if (n > 0) this.position += n;
+    if (n > 0) {
+      this.position += n;
+      this.changed();
+    }
     return n;
+  }
+
+  /** Counts a change of the file's content (write-log.ts). */
+  private changed(): void {
+    if (this.identity === undefined) {
+      const st = this.node.stat();
+      if (typeof st === "number") return;
+      this.identity = { dev: st.dev, ino: st.ino };
+    }
+    noteWrite(this.identity.dev, this.identity.ino);
   }
 
   pwrite(buffer: Uint8Array, position: number): number {
@@ -88,7 +104,9 @@ export class OpenFile {
       if (size < 0) return size;
       position = size;
     }
-    return this.node.pwrite(buffer, position);
+    const n = this.node.pwrite(buffer, position);
+    if (n > 0) this.changed();
+    return n;
   }
 
   /** lseek(2): the new offset, or -errno. */
@@ -113,7 +131,9 @@ export class OpenFile {
   truncate(size: number): number {
     if (!this.writable || this.directory) return -EINVAL;
     if (size < 0) return -EINVAL;
-    return this.node.truncate(size);
+    const result = this.node.truncate(size);
+    if (result === 0) this.changed();
+    return result;
   }
 
   /**

@@ -140,4 +140,16 @@ export interface Vfs {
   link(from: string, to: string, follow: boolean, fromBase?: BaseDir, toBase?: BaseDir): number;
   setAttributes(path: string, change: AttributeChange, noFollow: boolean, base?: BaseDir): number;
   statfs(path: string, base?: BaseDir): FsStats | number;
+  /**
+   * The canonical path an existing path names, symlinks followed, and
+   * whether its resolution consulted the root tree alone — so the same
+   * answer holds for every process of the run (no /proc/self, no /dev).
+   */
+  lookup(path: string, base?: BaseDir): Lookup | number;
+}
+
+export interface Lookup {
+  readonly path: string;
+  readonly stat: VfsStat;
+  readonly rootOnly: boolean;
 }
