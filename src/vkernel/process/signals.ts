@@ -27,6 +27,19 @@ export const SA_RESTART = 0x1000_0000;
 export const SA_NODEFER = 0x4000_0000;
 export const SA_RESETHAND = 0x8000_0000;
 
+/** sigaltstack(2)'s ss_flags. */
+export const SS_ONSTACK = 1;
+export const SS_DISABLE = 2;
+export const SS_AUTODISARM = 0x8000_0000;
+
+/** The alternate signal stack (sigaltstack(2) stack_t): where SA_ONSTACK handlers run. */
+export interface AltStack {
+  readonly sp: number;
+  readonly size: number;
+  /** SS_AUTODISARM or 0 (SS_DISABLE is `undefined` in SignalState.altStack). */
+  readonly flags: number;
+}
+
 export interface SignalAction {
   /** SIG_DFL, SIG_IGN or the handler's guest address. */
   readonly handler: bigint;
@@ -77,6 +90,8 @@ export class SignalState {
   mask = 0n;
   /** Signals sent but not yet delivered, as a bit set. */
   pending = 0n;
+  /** sigaltstack(2): the alternate stack, or undefined when disabled. */
+  altStack: AltStack | undefined;
 
   action(signal: number): SignalAction {
     return this.actions.get(signal) ?? DEFAULT;
@@ -106,15 +121,19 @@ export class SignalState {
     return 0;
   }
 
-  /** fork(2): the child has the same dispositions and mask, nothing pending. */
+  /** fork(2): the child has the same dispositions, mask and alternate stack, nothing pending. */
   fork(): SignalState {
     const copy = new SignalState();
     for (const [s, a] of this.actions) copy.actions.set(s, a);
     copy.mask = this.mask;
+    copy.altStack = this.altStack;
     return copy;
   }
 
-  /** execve(2): handlers become default, ignored stays ignored, mask and pending kept. */
+  /**
+   * execve(2): handlers become default, ignored stays ignored, mask and
+   * pending kept, the alternate stack gone.
+   */
   exec(): SignalState {
     const copy = new SignalState();
     for (const [s, a] of this.actions) if (a.handler === SIG_IGN) copy.actions.set(s, a);

@@ -2,12 +2,21 @@
 // each handler with its flags, restorer and mask; rt_sigprocmask(2) the
 // blocked set; kill(2), tkill(2) and tgkill(2) send (process/system.ts acts
 // on them when the target next runs); rt_sigreturn(2) returns from a handler
-// (process/signal-frame.ts); pause(2) and rt_sigsuspend(2) wait for a signal.
-// sigaltstack(2) is accepted but handlers run on the current stack.
-import { EINVAL, ESRCH } from "../errno.js";
+// (process/signal-frame.ts); pause(2) and rt_sigsuspend(2) wait for a signal;
+// sigaltstack(2) sets the stack SA_ONSTACK handlers run on.
+import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { signalReturn } from "../process/signal-frame.js";
-import { NSIG, SIGKILL, SIGSTOP, signalBit } from "../process/signals.js";
+import { onAltStack } from "../process/signal-frame.js";
+import {
+  NSIG,
+  SIGKILL,
+  SIGSTOP,
+  signalBit,
+  SS_AUTODISARM,
+  SS_DISABLE,
+  SS_ONSTACK,
+} from "../process/signals.js";
 import {
   BLOCK,
   int,
@@ -22,6 +31,43 @@ const SIG_UNBLOCK = 1;
 const SIG_SETMASK = 2;
 const UNBLOCKABLE = signalBit(SIGKILL) | signalBit(SIGSTOP);
 const EINTR = 4;
+/** MINSIGSTKSZ on x86-64 (asm/signal.h): a smaller alternate stack is ENOMEM. */
+const MINSIGSTKSZ = 2048;
+
+/**
+ * sigaltstack(2) with stack_t { ss_sp; int ss_flags; size_t ss_size } (24
+ * bytes). The stack cannot change while a handler runs on it (EPERM).
+ */
+function sigaltstack(k: Kernel, a: SyscallArgs): number {
+  const v = k.view();
+  const set = num(a[0]);
+  const old = num(a[1]);
+  const current = k.signals.altStack;
+  const on = onAltStack(k);
+  if (set !== 0 && !k.valid(set, 24)) return -EFAULT;
+  if (old !== 0 && !k.valid(old, 24)) return -EFAULT;
+  if (set !== 0) {
+    if (on) return -EPERM;
+    const flags = v.getUint32(set + 8, true);
+    const mode = flags & ~SS_AUTODISARM;
+    if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return -EINVAL;
+    if (mode === SS_DISABLE) k.signals.altStack = undefined;
+    else {
+      const size = Number(v.getBigUint64(set + 16, true));
+      if (size < MINSIGSTKSZ) return -ENOMEM;
+      const sp = Number(v.getBigUint64(set, true));
+      k.signals.altStack = { sp, size, flags: flags & SS_AUTODISARM };
+    }
+  }
+  if (old !== 0) {
+    v.setBigUint64(old, BigInt(current?.sp ?? 0), true);
+    const flags = current === undefined ? SS_DISABLE : (on ? SS_ONSTACK : 0) | current.flags;
+    v.setUint32(old + 8, flags >>> 0, true);
+    v.setUint32(old + 12, 0, true);
+    v.setBigUint64(old + 16, BigInt(current?.size ?? 0), true);
+  }
+  return 0;
+}
 
 /** struct kernel_sigaction on x86-64: handler, flags, restorer, mask (8 bytes each). */
 function sigaction(k: Kernel, a: SyscallArgs): number {
@@ -124,15 +170,7 @@ export const signalSyscalls: readonly SyscallEntry[] = [
   [15, "rt_sigreturn", (k) => signalReturn(k)],
   [34, "pause", (k) => waitForSignal(k)],
   [62, "kill", kill],
-  [
-    131,
-    "sigaltstack",
-    (k, a) => {
-      const old = num(a[1]);
-      if (old !== 0) k.bytes().fill(0, old, old + 24);
-      return 0;
-    },
-  ],
+  [131, "sigaltstack", sigaltstack],
   [130, "rt_sigsuspend", (k, a) => waitForSignal(k, k.view().getBigUint64(num(a[0]), true))],
   [200, "tkill", threadKill(0, 1)],
   [234, "tgkill", threadKill(1, 2)],
