@@ -17,6 +17,14 @@ function tool(name: string): string {
   return found;
 }
 
+/** The command and arguments that run `argv` natively inside `root` (with /dev bound in). */
+export function chrootCommand(root: string, argv: readonly string[]): [string, string[]] {
+  mkdirSync(join(root, "dev"), { recursive: true });
+  const user = process.getuid?.() === 0 ? [] : ["-r"];
+  const inside = `${tool("mount")} --rbind /dev "$0/dev" && exec ${tool("chroot")} "$0" "$@"`;
+  return [tool("unshare"), ["-m", ...user, tool("sh"), "-c", inside, root, ...argv]];
+}
+
 /** `argv` run natively inside `root` with `env`; /tmp is emptied first. */
 export function runChrooted(
   root: string,
@@ -25,17 +33,8 @@ export function runChrooted(
 ): SpawnSyncReturns<string> {
   rmSync(join(root, "tmp"), { recursive: true, force: true });
   mkdirSync(join(root, "tmp"), { mode: 0o1777 });
-  mkdirSync(join(root, "dev"), { recursive: true });
-  const user = process.getuid?.() === 0 ? [] : ["-r"];
-  const inside = `${tool("mount")} --rbind /dev "$0/dev" && exec ${tool("chroot")} "$0" "$@"`;
-  const result = spawnSync(
-    tool("unshare"),
-    ["-m", ...user, tool("sh"), "-c", inside, root, ...argv],
-    {
-      encoding: "utf8",
-      env,
-    },
-  );
+  const [command, args] = chrootCommand(root, argv);
+  const result = spawnSync(command, args, { encoding: "utf8", env });
   if (result.error !== undefined) throw result.error;
   return result;
 }

@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
-import { runChrooted } from "../helpers/chroot.js";
+import { chrootCommand, runChrooted } from "../helpers/chroot.js";
 import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
 
 const BUSYBOX = "/bin/busybox";
@@ -195,6 +195,45 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     expect(stdout).toBe("");
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
+
+  it("runs other processes while one waits for the host's stdin", async () => {
+    // The input is written only once the background job has ticked three
+    // times: a read of stdin that held up the whole run never gets there.
+    const script =
+      "i=0; (while [ $i -lt 3 ]; do echo tick; i=$((i+1)); sleep 0.05; done) & " +
+      "read line; echo got $line; wait; echo done";
+    const child = spawn(process.execPath, [CLI, "exec", "--root", ROOT, shell, "-c", script], {
+      env: ENV,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout === "tick\ntick\ntick\n") child.stdin.end("input\n");
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).toBe("");
+    expect(stdout).toBe("tick\ntick\ntick\ngot input\ndone\n");
+    expect(status).toBe(0);
+  }, 60_000);
+
+  it("times out a poll of stdin that gets no input, as natively", async () => {
+    const script = "read -t 0.2 line; echo status $?; echo line=$line";
+    const once = async (command: string, args: string[]): Promise<string> => {
+      const child = spawn(command, args, { env: ENV, stdio: ["pipe", "pipe", "inherit"] });
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      await new Promise((resolve) => child.on("exit", resolve));
+      child.stdin.end();
+      return stdout;
+    };
+    const lifted = await once(process.execPath, [CLI, "exec", "--root", ROOT, shell, "-c", script]);
+    const native = await once(...chrootCommand(ROOT, ["/bin/sh", "-c", script]));
+    expect(native).toMatch(/^status [1-9]\d*\nline=\n$/);
+    expect(lifted).toBe(native);
+  }, 60_000);
 
   it("never runs a file whose hash cannot be lifted (the hash-failure policy)", () => {
     // A dynamically linked program is not a static x86-64 ELF: execve refuses it.

@@ -12,6 +12,7 @@ import { STATE_RIP } from "../../lift/guest-layout.js";
 import type { Kernel } from "../kernel.js";
 import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
+import { hostInput } from "../vfs/host-input.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
@@ -118,6 +119,9 @@ export class System {
       wakeNow?.(); // the scheduler may be asleep until a far timeout
     };
     process.on("SIGINT", interrupt);
+    // Input for a process waiting on the host's stdin wakes the scheduler too.
+    const input = hostInput();
+    const stopListening = input.listen(() => wakeNow?.());
     const wallMs = this.options.limits?.wallMs;
     const deadline = wallMs === undefined ? undefined : performance.now() + wallMs;
     try {
@@ -138,13 +142,17 @@ export class System {
         if (init().ended) break;
         if (!ran) {
           const wake = this.earliestWake(deadline);
-          if (wake === undefined) {
+          if (wake === undefined && !input.open) {
             init().say("vkernel: every process is blocked and nothing can wake them (deadlock)");
             for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);
             break;
           }
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.max(0, wake - performance.now()));
+            // No timeout while only the host's input can wake a process.
+            const timer =
+              wake === undefined
+                ? undefined
+                : setTimeout(resolve, Math.max(0, wake - performance.now()));
             wakeNow = () => {
               clearTimeout(timer);
               resolve();
@@ -158,6 +166,7 @@ export class System {
       return exitCode(init());
     } finally {
       process.off("SIGINT", interrupt);
+      stopListening();
       for (const k of this.processes.values()) {
         if (!k.ended) k.termSignal = SIGKILL;
         k.closeAll();

@@ -14,6 +14,7 @@ import { EAGAIN, ENOSYS, EPIPE } from "../errno.js";
 import { SIGPIPE } from "../process/signals.js";
 import type { Kernel } from "../kernel.js";
 import { O_NONBLOCK, PipeEnd } from "../process/pipe.js";
+import { StdioNode } from "../vfs/stdio-node.js";
 import { fsSyscalls } from "./fs.js";
 import { mmSyscalls } from "./mm.js";
 import { pipeSyscalls } from "./pipe-poll.js";
@@ -39,7 +40,7 @@ const TABLE = new Map<number, SyscallEntry>(
 const ARG_REGS = [7, 6, 2, 10, 8, 9] as const;
 const RAX = 0;
 
-/** read, write, readv, writev: calls that wait on a pipe unless its file is O_NONBLOCK. */
+/** read, write, readv, writev: calls that wait on a pipe or stdin unless its file is O_NONBLOCK. */
 const STREAM_IO = new Set([0, 1, 19, 20]);
 
 /** Calls one handler; a stream read/write that would block on a blocking file blocks. */
@@ -55,9 +56,8 @@ export function callSyscall(k: Kernel, entry: SyscallEntry, args: SyscallArgs): 
   if (result === -EPIPE && STREAM_IO.has(entry[0])) k.system?.signal(k, SIGPIPE);
   if (result === -EAGAIN && STREAM_IO.has(entry[0])) {
     const file = k.files.get(Number(BigInt.asIntN(32, args[0])))?.file;
-    if (file !== undefined && (file.flags & O_NONBLOCK) === 0 && file.node instanceof PipeEnd) {
-      return BLOCK;
-    }
+    const waits = file?.node instanceof PipeEnd || file?.node instanceof StdioNode;
+    if (file !== undefined && (file.flags & O_NONBLOCK) === 0 && waits) return BLOCK;
   }
   return result;
 }

@@ -2,12 +2,13 @@
 // select(2) and pselect6(2) over pipes, the host's stdio and files. A call
 // that finds nothing ready and may wait blocks; the scheduler asks again
 // each round and wakes it at its timeout. Regular files are always ready
-// (poll(2) NOTES); the host's stdin is reported readable (its read blocks
-// the whole run until the host sends data).
+// (poll(2) NOTES); the host's stdin is readable once input has arrived
+// (vfs/host-input.ts).
 import { EBADF, EFAULT, EINVAL } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { O_NONBLOCK, PipeBuffer, PipeEnd } from "../process/pipe.js";
 import { OpenFile } from "../vfs/open-file.js";
+import { StdioNode } from "../vfs/stdio-node.js";
 import {
   BLOCK,
   int,
@@ -68,6 +69,9 @@ function readiness(k: Kernel, fd: number, events: number): number {
       if (node.pipe.readers === 0) ready |= POLLERR;
       else if (node.pipe.writable) ready |= POLLOUT | POLLWRNORM;
     }
+  } else if (node instanceof StdioNode && node.input !== undefined) {
+    if (file.readable && node.input.readable) ready |= POLLIN | POLLRDNORM;
+    if (file.writable) ready |= POLLOUT | POLLWRNORM;
   } else {
     if (file.readable) ready |= POLLIN | POLLRDNORM;
     if (file.writable) ready |= POLLOUT | POLLWRNORM;

@@ -3,9 +3,14 @@
 // command's capture). They are streams (no offset: lseek(2) is ESPIPE), and
 // fstat(2) reports what the host fd is, so the guest's stdio buffers as it
 // would natively (line-buffered on a terminal, fully on a pipe or file).
+// Standard input that can keep a reader waiting (a pipe, a terminal) is read
+// through host-input.ts, so only the reading process waits.
 import * as fs from "node:fs";
+import * as tty from "node:tty";
+import { isMainThread } from "node:worker_threads";
 import { ENOTDIR } from "../errno.js";
 import { attempt, hostStat } from "./host-backend.js";
+import { hostInput, type HostInput } from "./host-input.js";
 import type { VfsNode, VfsStat } from "./types.js";
 
 export class StdioNode implements VfsNode {
@@ -16,7 +21,24 @@ export class StdioNode implements VfsNode {
     private readonly sink?: (bytes: Uint8Array) => void,
   ) {}
 
+  /** Whether the host's fd 0 is a pipe, socket or terminal (asked once). */
+  private streamed: boolean | undefined;
+
+  /**
+   * The asynchronous reader when this is stdin and the host's fd 0 can
+   * keep a reader waiting; undefined for a regular file or a device such as
+   * /dev/null (read directly), and in a worker thread (whose process.stdin
+   * is not fd 0).
+   */
+  get input(): HostInput | undefined {
+    if (this.hostFd !== 0 || !isMainThread) return undefined;
+    this.streamed ??= waitsForInput();
+    return this.streamed ? hostInput() : undefined;
+  }
+
   pread(buffer: Uint8Array): number {
+    const input = this.input;
+    if (input !== undefined) return input.read(buffer);
     try {
       return fs.readSync(this.hostFd, buffer, 0, buffer.length, null);
     } catch (err) {
@@ -55,6 +77,21 @@ export class StdioNode implements VfsNode {
     return -ENOTDIR;
   }
 
+  /** poll(2) of stdin: whether a read would not wait. */
+  get readable(): boolean {
+    return this.input?.readable ?? true;
+  }
+
   /** The host's stdio stays open for the embedder. */
   close(): void {}
+}
+
+/** fd 0 is a pipe, a socket or a terminal: a read may wait for the other end. */
+function waitsForInput(): boolean {
+  try {
+    const st = fs.fstatSync(0);
+    return st.isFIFO() || st.isSocket() || (st.isCharacterDevice() && tty.isatty(0));
+  } catch {
+    return false;
+  }
 }
