@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 /** A system tool's path: the guest's PATH does not name sbin. */
-function tool(name: string): string {
+export function tool(name: string): string {
   const found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
     .map((dir) => join(dir, name))
     .find((path) => existsSync(path));

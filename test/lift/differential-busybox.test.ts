@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
-import { chrootCommand, runChrooted } from "../helpers/chroot.js";
+import { chrootCommand, runChrooted, tool } from "../helpers/chroot.js";
 import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
 
 const BUSYBOX = "/bin/busybox";
@@ -234,6 +234,41 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     expect(native).toMatch(/^status [1-9]\d*\nline=\n$/);
     expect(lifted).toBe(native);
   }, 60_000);
+
+  it("gives the host terminal's termios to the guest and restores it after the run", () => {
+    // script(1) runs each command on a pseudo-terminal; stty -g prints termios in hex.
+    symlinkSync("busybox", join(ROOT, "bin", "stty"));
+    const guest = "stty -g; stty -echo -icanon; stty -g";
+    const onTerminal = (command: string): string[] => {
+      const r = spawnSync(tool("script"), ["-qec", command, "/dev/null"], {
+        encoding: "utf8",
+        env: ENV,
+      });
+      expect(r.status).toBe(0);
+      return r.stdout.replaceAll("\r", "").trim().split("\n");
+    };
+    const [hostBefore, guestBefore, guestAfter, hostAfter] = onTerminal(
+      `${tool("stty")} -g; ${process.execPath} ${CLI} exec --root ${ROOT} ${shell} -c '${guest}'; ${tool("stty")} -g`,
+    );
+    const [nativeBefore, nativeAfter] = onTerminal(
+      `${tool("chroot")} ${ROOT} /bin/sh -c '${guest}'`,
+    );
+    expect(hostBefore).toMatch(/^[0-9a-f]+(:[0-9a-f]+){35}$/);
+    expect(guestBefore).toBe(nativeBefore);
+    expect(guestAfter).toBe(nativeAfter);
+    expect(guestAfter).not.toBe(guestBefore);
+    expect(hostAfter).toBe(hostBefore);
+  }, 60_000);
+
+  it("is not a terminal to the guest when the host's stdio is not one", () => {
+    const result = run(
+      process.execPath,
+      [CLI, "exec", "--root", ROOT, shell, "-c", "stty -g; echo status $?"],
+      "",
+    );
+    expect(result.stdout).toBe("status 1\n");
+    expect(result.stderr).toBe("stty: standard input: Inappropriate ioctl for device\n");
+  });
 
   it("never runs a file whose hash cannot be lifted (the hash-failure policy)", () => {
     // A dynamically linked program is not a static x86-64 ELF: execve refuses it.

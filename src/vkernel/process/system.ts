@@ -13,6 +13,7 @@ import type { Kernel } from "../kernel.js";
 import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
 import { hostInput } from "../vfs/host-input.js";
+import { restoreTerminals } from "../vfs/host-terminal.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
@@ -54,6 +55,8 @@ export class System {
   readonly processes = new Map<number, Kernel>();
   /** BLAKE3 of executable files per file version (exec.ts). */
   readonly hashes = new Map<string, string>();
+  /** The terminal's foreground process group (tcsetpgrp(3)); unset: pid 1's group. */
+  foreground: number | undefined;
   /** execve(2)'s lookups by path (exec.ts). */
   readonly executables = new Map<string, KnownExecutable>();
   private nextPid = 1;
@@ -111,11 +114,14 @@ export class System {
     // execve replaces a process's Kernel, so the first process is followed by pid.
     const pid = first.pid;
     const init = (): Kernel => this.processes.get(pid) ?? first;
-    // Ctrl-C on the host (SIGINT to megalift) goes to pid 1's process group,
-    // as a terminal sends it to its foreground group.
+    // Ctrl-C on the host (SIGINT to megalift) goes to the foreground process
+    // group (pid 1's unless a shell set another with tcsetpgrp), as a
+    // terminal sends it.
     let wakeNow: (() => void) | undefined;
     const interrupt = (): void => {
-      for (const k of this.processes.values()) if (k.pgid === init().pgid) this.signal(k, SIGINT);
+      const live = [...this.processes.values()].filter((k) => !k.ended);
+      const fg = live.some((k) => k.pgid === this.foreground) ? this.foreground : init().pgid;
+      for (const k of live) if (k.pgid === fg) this.signal(k, SIGINT);
       wakeNow?.(); // the scheduler may be asleep until a far timeout
     };
     process.on("SIGINT", interrupt);
@@ -167,6 +173,7 @@ export class System {
     } finally {
       process.off("SIGINT", interrupt);
       stopListening();
+      restoreTerminals();
       for (const k of this.processes.values()) {
         if (!k.ended) k.termSignal = SIGKILL;
         k.closeAll();

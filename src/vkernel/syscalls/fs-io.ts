@@ -3,7 +3,7 @@
 // ioctl(2), fsync(2), sync(2)/syncfs(2), ftruncate(2), fstat(2) and
 // getdents(2)/getdents64(2). They work on the open file description
 // (vfs/open-file.ts), so dup'd descriptors share one offset as on Linux.
-import { EBADF, EFAULT, EINVAL, ENOTTY } from "../errno.js";
+import { EBADF, EFAULT, EINVAL } from "../errno.js";
 import { MAX_OPEN_FILES, type Kernel } from "../kernel.js";
 import {
   O_APPEND,
@@ -17,6 +17,7 @@ import {
 } from "../vfs/constants.js";
 import type { DirEntry } from "../vfs/types.js";
 import { descriptor, guestBytes, writeStat } from "./fs-common.js";
+import { ioctl } from "./tty.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
 
 /** fcntl(2) F_SETFL may change only these status flags (O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME). */
@@ -214,11 +215,6 @@ function getdents(format: typeof dirent64) {
     entry.file.consume(count);
     return used;
   };
-}
-
-/** ioctl(2): no descriptor is a terminal to the guest yet (TCGETS/TIOCGWINSZ answer ENOTTY). */
-function ioctl(k: Kernel, a: SyscallArgs): number {
-  return descriptor(k, a[0]) === undefined ? -EBADF : -ENOTTY;
 }
 
 function ftruncate(k: Kernel, a: SyscallArgs): number {

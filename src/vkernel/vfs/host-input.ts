@@ -16,7 +16,7 @@ const HIGH_WATER = 1 << 20;
 
 export class HostInput {
   private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private size = 0;
   private started = false;
   private ended = false;
   private failed = false;
@@ -27,10 +27,15 @@ export class HostInput {
   /** `open` gives the stream at the first read (process.stdin is made on first access). */
   constructor(private readonly openStream: () => NodeJS.ReadableStream) {}
 
+  /** Bytes that arrived and are not read yet (FIONREAD). */
+  get buffered(): number {
+    return this.size;
+  }
+
   /** Bytes into `buffer`; 0 at end of input; -EAGAIN when nothing has arrived yet. */
   read(buffer: Uint8Array): number {
     this.start();
-    if (this.buffered === 0) {
+    if (this.size === 0) {
       if (this.failed) return -EIO;
       return this.ended ? 0 : -EAGAIN;
     }
@@ -43,8 +48,8 @@ export class HostInput {
       if (n === chunk.length) this.chunks.shift();
       else this.chunks[0] = chunk.subarray(n);
     }
-    this.buffered -= done;
-    if (this.buffered < HIGH_WATER && this.listeners.size > 0 && !this.ended) {
+    this.size -= done;
+    if (this.size < HIGH_WATER && this.listeners.size > 0 && !this.ended) {
       this.stream?.resume();
     }
     return done;
@@ -53,7 +58,7 @@ export class HostInput {
   /** poll(2): a read would not block (data, end of input or an error). */
   get readable(): boolean {
     this.start();
-    return this.buffered > 0 || this.ended || this.failed;
+    return this.size > 0 || this.ended || this.failed;
   }
 
   /** Input may still arrive: a process waiting for it is not deadlocked. */
@@ -68,7 +73,7 @@ export class HostInput {
    */
   listen(wake: () => void): () => void {
     this.listeners.add(wake);
-    if (!this.ended && this.buffered < HIGH_WATER) this.stream?.resume();
+    if (!this.ended && this.size < HIGH_WATER) this.stream?.resume();
     return () => {
       this.listeners.delete(wake);
       if (this.listeners.size === 0) this.stream?.pause();
@@ -83,8 +88,8 @@ export class HostInput {
     stream.on("data", (chunk: Buffer | string) => {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       this.chunks.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-      this.buffered += bytes.length;
-      if (this.buffered >= HIGH_WATER) stream.pause();
+      this.size += bytes.length;
+      if (this.size >= HIGH_WATER) stream.pause();
       this.notify();
     });
     stream.on("end", () => {
