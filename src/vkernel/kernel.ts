@@ -3,7 +3,14 @@
 // place among the processes (pid, parent, group, session), signal state and
 // how it ended. Syscall groups (syscalls/*.ts) receive it; they return -errno
 // and never throw into guest code. process/ schedules and forks kernels.
-import { STATE_FS_BASE, stateGpr } from "../lift/guest-layout.js";
+import {
+  MMAP_BASE,
+  PAGE_SIZE,
+  STACK_BOTTOM,
+  STACK_TOP,
+  STATE_FS_BASE,
+  stateGpr,
+} from "../lift/guest-layout.js";
 import { AddressSpace } from "./address-space.js";
 import { EMFILE } from "./errno.js";
 import { O_RDWR } from "./vfs/constants.js";
@@ -11,7 +18,7 @@ import type { System } from "./process/system.js";
 import type { ProcessRuntime } from "./process/runtime.js";
 import type { ExecRequest } from "./process/exec.js";
 import type { Limits } from "./process/limits.js";
-import { SignalState } from "./process/signals.js";
+import { NSIG, SIG_DFL, SIG_IGN, SignalState, signalBit } from "./process/signals.js";
 import { BLOCK, type SyscallResult } from "./syscalls/types.js";
 import {
   hostRoot,
@@ -19,8 +26,10 @@ import {
   OpenFile,
   type FsBackend,
   type ProcessView,
+  type ProcMapping,
   type Vfs,
 } from "./vfs/index.js";
+import type { SignalMasks } from "./vfs/proc-content.js";
 import { StdioNode } from "./vfs/stdio-node.js";
 
 /** RLIMIT_NOFILE's usual soft limit: open(2) beyond it is EMFILE. */
@@ -268,7 +277,17 @@ export class Kernel {
   }
 }
 
-/** What /proc/self shows of a process, read live (vfs/proc-backend.ts). */
+/** RSP's index among the state block's registers. */
+const RSP = 4;
+/** Bytes below RSP a leaf function may use (the System V red zone); part of the live stack. */
+const RED_ZONE = 128;
+
+/**
+ * What /proc shows of a process, read live (vfs/proc-backend.ts): built
+ * when its Vfs is first used, and for another pid of the run each time a
+ * /proc path names it. A pid is looked up in the run on every use, since
+ * execve(2) replaces the Kernel behind it.
+ */
 function processViewOf(k: Kernel): ProcessView {
   return {
     get pid() {
@@ -277,10 +296,24 @@ function processViewOf(k: Kernel): ProcessView {
     get ppid() {
       return k.ppid;
     },
+    get pgid() {
+      return k.pgid;
+    },
+    get sid() {
+      return k.sid;
+    },
     uid: 0,
     gid: 0,
+    get state() {
+      if (k.ended) return "Z";
+      return k.pending !== undefined ? "S" : "R";
+    },
     get argv() {
       return k.argv;
+    },
+    // fork(2) passes the parent's options on; execve(2) makes them with its envp.
+    get environ() {
+      return k.options.env;
     },
     get exe() {
       return k.exePath;
@@ -288,11 +321,65 @@ function processViewOf(k: Kernel): ProcessView {
     get cwd() {
       return k.cwd;
     },
+    get comm() {
+      return k.comm;
+    },
+    get cpuMs() {
+      return k.cpuMs;
+    },
+    get waitStatus() {
+      if (k.termSignal !== undefined) return k.termSignal;
+      return ((k.exitStatus ?? 0) & 0xff) << 8;
+    },
     fds: () => new Map([...k.files].map(([fd, d]) => [fd, d.file.path])),
-    mappings: () =>
-      k.space
-        .usedRanges()
-        .map((r) => ({ start: r.start, end: r.end, perms: "rwxp", offset: 0, path: "" })),
-    residentBytes: () => k.space.usedRanges().reduce((n, r) => n + (r.end - r.start), 0),
+    mappings: () => mappingsOf(k),
+    residentBytes: () => mappingsOf(k).reduce((n, m) => n + (m.end - m.start), 0),
+    signalMasks: () => signalMasksOf(k.signals),
+    uptimeMs: () => performance.now(),
+    pids: () => (k.system === undefined ? [k.pid] : [...k.system.processes.keys()]),
+    process: (pid) => {
+      if (k.system === undefined) return pid === k.pid ? processViewOf(k) : undefined;
+      const other = k.system.processes.get(pid);
+      return other === undefined ? undefined : processViewOf(other);
+    },
   };
+}
+
+/**
+ * The ranges in use, named as /proc/<pid>/maps names them: the program
+ * image, [heap] (the break), the mmap'd ranges and [stack] from below RSP to
+ * the top. Permissions are not tracked per range: all show as rwxp. An
+ * ended process has given its memory back (process/pool.ts): nothing.
+ */
+function mappingsOf(k: Kernel): ProcMapping[] {
+  if (k.ended) return [];
+  const { imageStart, brkStart, brk } = k.space;
+  const mappings: ProcMapping[] = [];
+  const add = (start: number, end: number, path: string): void => {
+    if (end > start) mappings.push({ start, end, perms: "rwxp", offset: 0, path });
+  };
+  if (imageStart !== 0) {
+    add(imageStart, brkStart, k.exePath);
+    add(brkStart, brk, "[heap]");
+  }
+  for (const r of k.space.usedRanges()) if (r.start >= MMAP_BASE) add(r.start, r.end, "");
+  const rsp = Number(k.gpr(RSP));
+  const stackLow =
+    rsp > STACK_BOTTOM && rsp <= STACK_TOP
+      ? Math.floor((rsp - RED_ZONE) / PAGE_SIZE) * PAGE_SIZE
+      : STACK_BOTTOM;
+  add(stackLow, STACK_TOP, "[stack]");
+  return mappings;
+}
+
+/** The signal sets of /proc/<pid>/stat and status: pending, blocked, SIG_IGN, handled. */
+function signalMasksOf(signals: SignalState): SignalMasks {
+  let ignored = 0n;
+  let caught = 0n;
+  for (let signal = 1; signal <= NSIG; signal++) {
+    const { handler } = signals.action(signal);
+    if (handler === SIG_IGN) ignored |= signalBit(signal);
+    else if (handler !== SIG_DFL) caught |= signalBit(signal);
+  }
+  return { pending: signals.pending, blocked: signals.mask, ignored, caught };
 }

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   rmSync,
@@ -18,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
 import { chrootCommand, runChrooted, tool } from "../helpers/chroot.js";
+import { PROC_APPLETS, PROC_SCRIPT, only, statHead, tagged } from "../helpers/proc-script.js";
 import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
 
 const BUSYBOX = "/bin/busybox";
@@ -283,5 +285,68 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
       /^megalift: \/bin\/dynamic: blake3:[0-9a-f]{64} cannot be lifted \(.*dynamically linked.*\); it is never executed\n/,
     );
     expect(result.status).not.toBe(0);
+  });
+});
+
+/** busybox sh run lifted in the busybox root; the status and output. */
+function liftedShell(script: string): Run {
+  return run(
+    process.execPath,
+    [CLI, "exec", "--root", ROOT, join(ROOT, "bin", "sh"), "-c", script],
+    "",
+  );
+}
+
+describe("lifted busybox reads /proc", () => {
+  let stdout = "";
+  let self = "";
+  let bg = "";
+  beforeAll(() => {
+    for (const applet of PROC_APPLETS) {
+      if (!existsSync(join(ROOT, "bin", applet))) symlinkSync("busybox", join(ROOT, "bin", applet));
+    }
+    const run = liftedShell(PROC_SCRIPT);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    stdout = run.stdout;
+    const ids = only(stdout, "self").split(" ");
+    [self, bg] = [ids[0] as string, ids[2] as string];
+  }, 900_000);
+
+  it("shows a sleeping background child's stat: pid, comm, S, parent, group, session", () => {
+    const { head, count } = statHead(only(stdout, "bgstat"));
+    expect(count).toBe(52);
+    expect(head).toEqual([bg, "sleep", "S", self, self, self, "0", "-1"]);
+  });
+
+  it("shows the reader's own stat as running, a child of the shell", () => {
+    const { head, count } = statHead(only(stdout, "selfstat"));
+    expect(count).toBe(52);
+    expect(head.slice(1, 6)).toEqual(["cat", "R", self, self, self]);
+  });
+
+  it("gives environ as execve set it, cmdline, cwd and exe", () => {
+    expect(only(stdout, "environ")).toBe("A=1,B=two,");
+    expect(only(stdout, "cmdline")).toBe("sleep,5,");
+    expect(only(stdout, "cwd")).toBe("/tmp");
+    // exe is the file that runs, symlinks followed, as on Linux.
+    expect(only(stdout, "exe")).toBe("/bin/busybox");
+  });
+
+  it("lists the run's pids, which ps and pidof find", () => {
+    const pids = only(stdout, "pids").trim().split(" ");
+    expect(pids).toEqual(expect.arrayContaining([self, bg, "self", "uptime"]));
+    expect(only(stdout, "pidof")).toBe(bg);
+    const ps = tagged(stdout, "ps");
+    expect(ps[0]?.split(/\s+/)).toEqual(["PID", "USER", "COMMAND"]);
+    expect(ps).toContainEqual(expect.stringMatching(new RegExp(`^${bg} 0 +sleep 5$`)));
+    expect(ps).toContainEqual(expect.stringMatching(new RegExp(`^${self} 0 +/.*/bin/sh -c`)));
+  });
+
+  it("shows a child nobody waited for as a zombie, and a reaped one not at all", () => {
+    const { head, count } = statHead(only(stdout, "zombie"));
+    expect(count).toBe(52);
+    expect(head.slice(1, 4)).toEqual(["sleep", "Z", only(stdout, "zparent")]);
+    expect(only(stdout, "reaped")).toBe("yes");
   });
 });

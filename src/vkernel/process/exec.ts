@@ -32,8 +32,10 @@ export interface ExecRequest {
   readonly program: Program | Promise<Program>;
   readonly argv: readonly string[];
   readonly env: readonly string[];
-  /** The path execve was called with (/proc/self/exe, AT_EXECFN). */
+  /** The path execve was called with (AT_EXECFN, comm). */
   readonly path: string;
+  /** The canonical path of the ELF file it ran, symlinks followed (/proc/self/exe). */
+  readonly exe?: string;
 }
 
 /** A NULL-terminated array of string pointers in guest memory, or -errno. */
@@ -114,7 +116,8 @@ function readRootFile(k: Kernel, path: string, length: number): Uint8Array | num
 function openExecutable(
   k: Kernel,
   path: string,
-): { head: Uint8Array; version: string; readAll: () => Uint8Array | number } | number {
+):
+  { head: Uint8Array; version: string; path: string; readAll: () => Uint8Array | number } | number {
   const known = k.system?.executables;
   const key = path.startsWith("/") ? path : `${k.cwd}\0${path}`;
   const hit = known?.get(key);
@@ -124,6 +127,7 @@ function openExecutable(
       return {
         head: hit.head,
         version: hit.version,
+        path: hit.path,
         readAll: () => readRootFile(k, hit.path, st.size),
       };
     }
@@ -148,7 +152,7 @@ function openExecutable(
   if (typeof head === "number") return head;
   const version = versionOf(st);
   if (found.rootOnly) known?.set(key, { generation, path: found.path, version, head });
-  return { head, version, readAll: () => read(st.size) };
+  return { head, version, path: found.path, readAll: () => read(st.size) };
 }
 
 /** The ELF file execve of `path` with `argv` ends at, and the argv it gets; or -errno. */
@@ -156,7 +160,7 @@ export function resolveExec(
   k: Kernel,
   path: string,
   argv: readonly string[],
-): { file: ExecFile; argv: string[] } | number {
+): { file: ExecFile; argv: string[]; exe: string } | number {
   let current = path;
   let args = [...argv];
   for (let depth = 0; ; depth++) {
@@ -180,7 +184,7 @@ export function resolveExec(
         hash = `blake3:${blake3Hex(readAll())}`;
         hashes?.set(opened.version, hash);
       }
-      return { file: { path: current, hash, bytes: readAll }, argv: args };
+      return { file: { path: current, hash, bytes: readAll }, argv: args, exe: opened.path };
     }
     const shebang = parseShebang(head);
     if (!shebang.ok) return -ENOEXEC;
@@ -218,7 +222,7 @@ export function requestExec(
   // The scheduler awaits it after the code unwinds; until then a refusal must
   // not count as an unhandled rejection.
   if (program instanceof Promise) program.catch(() => undefined);
-  k.execRequest = { program, argv: resolved.argv, env, path };
+  k.execRequest = { program, argv: resolved.argv, env, path, exe: resolved.exe };
   return 0;
 }
 
@@ -262,7 +266,7 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
   k.alarmAt = old.alarmAt;
   k.alarmIntervalMs = old.alarmIntervalMs;
   k.cpuMs = old.cpuMs;
-  k.exePath = program.image.name;
+  k.exePath = request.exe ?? program.image.name;
   k.comm = posix.basename(request.path).slice(0, 15);
   k.system = old.system;
   loadImage(k, program.image);
