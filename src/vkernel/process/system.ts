@@ -7,8 +7,6 @@
 // with none it reports the deadlock and ends the run. The run lasts as long
 // as its first process (pid 1), as a container does.
 import { setImmediate as nextTick } from "node:timers/promises";
-import { DEFAULT_CPU_BUDGET, RESULT_HALT, RESULT_NO_CODE, RESULT_YIELD } from "../../lift/abi.js";
-import { STATE_RIP } from "../../lift/guest-layout.js";
 import type { Kernel } from "../kernel.js";
 import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
@@ -17,18 +15,10 @@ import { restoreTerminals } from "../vfs/host-terminal.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
-import { deliverSignal, isSignalRestorer, signalReturn } from "./signal-frame.js";
+import { deliverSignal } from "./signal-frame.js";
+import { runSlice } from "./slice.js";
 import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
-import {
-  SIGALRM,
-  SIGCHLD,
-  SIGILL,
-  SIGINT,
-  SIGKILL,
-  SIGSEGV,
-  SIGXCPU,
-  signalBit,
-} from "./signals.js";
+import { SIGALRM, SIGCHLD, SIGINT, SIGKILL, signalBit } from "./signals.js";
 
 const RAX = 0;
 /** Rounds between two turns of the host event loop (timers, Ctrl-C). */
@@ -226,7 +216,7 @@ export class System {
       const replaced = await this.finishExec(k);
       if (replaced !== k) return true;
     }
-    this.slice(k);
+    runSlice(this, k);
     return true;
   }
 
@@ -273,55 +263,6 @@ export class System {
       k.setGpr(RAX, BigInt(-err.errno));
       return k;
     }
-  }
-
-  /** Runs the process's code for one slice. */
-  private slice(k: Kernel): void {
-    const runtime = k.runtime;
-    if (runtime === undefined) return;
-    runtime.budget.value = this.options.cpuBudget ?? DEFAULT_CPU_BUDGET;
-    let result: number;
-    const started = performance.now();
-    try {
-      result = runtime.run();
-      k.cpuMs += performance.now() - started;
-      const cpuMs = this.options.limits?.cpuMs;
-      if (cpuMs !== undefined && k.cpuMs > cpuMs && !k.ended) {
-        this.reportLimit(k, `cpu-time limit of ${cpuMs / 1000} s reached (SIGXCPU)`);
-        this.end(k, SIGXCPU | 0x80);
-        return;
-      }
-    } catch (err) {
-      // A wasm trap in lifted code: an out-of-bounds access or integer divide error.
-      const pc = k.view().getBigUint64(STATE_RIP, true);
-      if (k.options.debug && err instanceof Error) k.say(err.stack ?? "");
-      k.say(
-        `${runtime.program.name}: ${err instanceof Error ? err.message : String(err)} (last dispatch at 0x${pc.toString(16)})`,
-      );
-      this.end(k, SIGSEGV);
-      return;
-    }
-    if (result === RESULT_YIELD) return;
-    if (k.ended) {
-      this.end(k);
-      return;
-    }
-    if (result === RESULT_HALT && runtime.trapped) {
-      this.end(k, SIGILL);
-      return;
-    }
-    const pc = k.view().getBigUint64(STATE_RIP, true);
-    if (result === RESULT_NO_CODE && isSignalRestorer(k, Number(pc))) {
-      k.setGpr(RAX, signalReturn(k));
-      k.unwind = false;
-      return;
-    }
-    k.say(
-      result === RESULT_NO_CODE
-        ? `${runtime.program.name}: jump to 0x${pc.toString(16)}, which was not lifted (SIGSEGV)`
-        : `${runtime.program.name}: stopped with result ${result}`,
-    );
-    this.end(k, SIGSEGV);
   }
 
   /**
