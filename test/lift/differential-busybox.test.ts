@@ -237,6 +237,15 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     expect(lifted).toBe(native);
   }, 60_000);
 
+  it("writes everything to a host pipe that fills up while its reader sleeps", () => {
+    const big = join(work, "big.txt");
+    writeFileSync(big, "0123456789abcdef\n".repeat(1 << 18)); // 4.5 MB: many pipe buffers
+    const command = `${process.execPath} ${CLI} exec --root / ${BUSYBOX} cat ${big} | (sleep 1; wc -c)`;
+    const result = spawnSync(tool("sh"), ["-c", command], { encoding: "utf8", env: ENV });
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim()).toBe(String(17 << 18));
+  }, 60_000);
+
   it("gives the host terminal's termios to the guest and restores it after the run", () => {
     // script(1) runs each command on a pseudo-terminal; stty -g prints termios in hex.
     symlinkSync("busybox", join(ROOT, "bin", "stty"));

@@ -12,6 +12,7 @@ import { BLOCK } from "../syscalls/types.js";
 import { EINTR } from "../errno.js";
 import { hostInput } from "../vfs/host-input.js";
 import { restoreTerminals } from "../vfs/host-terminal.js";
+import { hostOutputBlocked } from "../vfs/stdio-node.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type ProgramSource } from "./program.js";
@@ -137,7 +138,9 @@ export class System {
         }
         if (init().ended) break;
         if (!ran) {
-          const wake = this.earliestWake(deadline);
+          let wake = this.earliestWake(deadline);
+          // The host gives no event when its full output pipe drains: poll.
+          if (hostOutputBlocked()) wake = Math.min(wake ?? Infinity, performance.now() + 1);
           if (wake === undefined && !input.open) {
             init().say("vkernel: every process is blocked and nothing can wake them (deadlock)");
             for (const k of this.processes.values()) if (!k.ended) this.end(k, SIGKILL);

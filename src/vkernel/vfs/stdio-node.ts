@@ -8,10 +8,18 @@
 import * as fs from "node:fs";
 import * as tty from "node:tty";
 import { isMainThread } from "node:worker_threads";
-import { ENOTDIR } from "../errno.js";
+import { EAGAIN, ENOTDIR } from "../errno.js";
 import { attempt, hostStat } from "./host-backend.js";
 import { hostInput, type HostInput } from "./host-input.js";
 import type { VfsNode, VfsStat } from "./types.js";
+
+/** A write to the host's stdout or stderr found its pipe full (and waits to be retried). */
+let outputBlocked = false;
+
+/** Whether a process waits for room in the host's output pipe: the scheduler polls for it. */
+export function hostOutputBlocked(): boolean {
+  return outputBlocked;
+}
 
 export class StdioNode implements VfsNode {
   readonly seekable = false;
@@ -59,8 +67,18 @@ export class StdioNode implements VfsNode {
     return attempt(() => {
       let done = 0;
       while (done < buffer.length) {
-        done += fs.writeSync(this.hostFd, buffer, done, buffer.length - done);
+        try {
+          done += fs.writeSync(this.hostFd, buffer, done, buffer.length - done);
+        } catch (err) {
+          // A full non-blocking host pipe: what fitted counts; with nothing
+          // written the call blocks (syscalls/index.ts) and is retried soon.
+          if ((err as { code?: string }).code !== "EAGAIN") throw err;
+          if (done > 0) return done;
+          outputBlocked = true;
+          return -EAGAIN;
+        }
       }
+      outputBlocked = false;
       return done;
     });
   }
