@@ -105,6 +105,10 @@ export class FlagEvaluator {
   fused(r: FlagRecord, cc: ConditionCode): Expr | undefined {
     const w = this.w;
     const m = w.m;
+    if (r.size === 4) {
+      const narrow = this.fused32(r, cc);
+      if (narrow !== undefined) return narrow;
+    }
     const a = (): Expr => m.local.get(r.a, i64);
     const b = (): Expr => m.local.get(r.b, i64);
     const res = (): Expr => m.local.get(r.result, i64);
@@ -166,6 +170,65 @@ export class FlagEvaluator {
     if (r.op === "add") {
       if (cc === ConditionCode.b) return this.flag(r, CF);
       if (cc === ConditionCode.ae) return m.i32.eqz(this.flag(r, CF));
+    }
+    return undefined;
+  }
+
+  /**
+   * fused() for a 4-byte record as i32 comparisons: `cmp eax, ecx; jl`
+   * becomes one 32-bit compare instead of two sign extensions and a 64-bit one.
+   */
+  private fused32(r: FlagRecord, cc: ConditionCode): Expr | undefined {
+    const m = this.w.m;
+    const a = (): Expr => m.i32.wrap(m.local.get(r.a, i64));
+    const b = (): Expr => m.i32.wrap(m.local.get(r.b, i64));
+    const res = (): Expr => m.i32.wrap(m.local.get(r.result, i64));
+    const zero = (): Expr => m.i32.const(0);
+    switch (cc) {
+      case ConditionCode.e:
+        return m.i32.eqz(res());
+      case ConditionCode.ne:
+        return m.i32.ne(res(), zero());
+      case ConditionCode.s:
+        return m.i32.lt_s(res(), zero());
+      case ConditionCode.ns:
+        return m.i32.ge_s(res(), zero());
+    }
+    if (r.op === "sub") {
+      switch (cc) {
+        case ConditionCode.b:
+          return m.i32.lt_u(a(), b());
+        case ConditionCode.ae:
+          return m.i32.ge_u(a(), b());
+        case ConditionCode.be:
+          return m.i32.le_u(a(), b());
+        case ConditionCode.a:
+          return m.i32.gt_u(a(), b());
+        case ConditionCode.l:
+          return m.i32.lt_s(a(), b());
+        case ConditionCode.ge:
+          return m.i32.ge_s(a(), b());
+        case ConditionCode.le:
+          return m.i32.le_s(a(), b());
+        case ConditionCode.g:
+          return m.i32.gt_s(a(), b());
+      }
+    }
+    if (r.op === "logic") {
+      switch (cc) {
+        case ConditionCode.be:
+          return m.i32.eqz(res());
+        case ConditionCode.a:
+          return m.i32.ne(res(), zero());
+        case ConditionCode.l:
+          return m.i32.lt_s(res(), zero());
+        case ConditionCode.ge:
+          return m.i32.ge_s(res(), zero());
+        case ConditionCode.le:
+          return m.i32.le_s(res(), zero());
+        case ConditionCode.g:
+          return m.i32.gt_s(res(), zero());
+      }
     }
     return undefined;
   }

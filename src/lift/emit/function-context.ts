@@ -16,6 +16,8 @@ import {
   type LazyOp,
 } from "./flags.js";
 import { RESULT_DISPATCH, RESULT_HALT } from "../abi.js";
+import type { RegisterMask } from "./dirty-registers.js";
+import { RegisterTracker } from "./register-tracker.js";
 import { i32, i64, v128, Wasm, type Expr, type Size, type WasmType } from "./wasm.js";
 
 /** Collects trap messages; the lifted code passes their index to the kernel. */
@@ -55,6 +57,10 @@ export class FunctionContext {
   private flags: FlagSource[] = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
   /** The local counting loop back-edges before the CPU budget is charged (budget.ts). */
   budgetTicks: number | undefined;
+  /** Dirty and live register locals (register-tracker.ts). */
+  readonly registers = new RegisterTracker();
+  /** Whether spill() stores only the dirty registers; off, it stores them all. */
+  trackDirty = true;
 
   constructor(
     readonly w: Wasm,
@@ -131,15 +137,19 @@ export class FunctionContext {
 
   // ---- general-purpose registers ------------------------------------------------
 
+  /** The local of GPR `index`, for code that sets it directly (counts as a write). */
   gprLocal(index: number): number {
+    this.registers.touched(1 << index, 0);
     return FIRST_GPR + index;
   }
 
   gpr(index: number): Expr {
+    this.registers.read(1 << index, 0);
     return this.m.local.get(FIRST_GPR + index, i64);
   }
 
   setGpr(index: number, value: Expr): void {
+    this.registers.written(1 << index, 0);
     this.emit(this.m.local.set(FIRST_GPR + index, value));
   }
 
@@ -160,7 +170,7 @@ export class FunctionContext {
     const m = this.m;
     const w = this.w;
     if (size === 8) return this.setGpr(index, value);
-    if (size === 4) return this.setGpr(index, m.i64.extend_u(m.i32.wrap(value)));
+    if (size === 4) return this.setGpr(index, w.truncate(value, 4));
     const shift = isHigh8(reg) ? 8 : 0;
     const keep = ~(((1n << BigInt(size * 8)) - 1n) << BigInt(shift));
     const inserted = m.i64.shl(w.truncate(value, size), w.c64(shift));
@@ -170,10 +180,12 @@ export class FunctionContext {
   // ---- XMM registers --------------------------------------------------------------
 
   xmm(index: number): Expr {
+    this.registers.read(0, 1 << index);
     return this.m.local.get(FIRST_XMM + index, v128);
   }
 
   setXmm(index: number, value: Expr): void {
+    this.registers.written(0, 1 << index);
     this.emit(this.m.local.set(FIRST_XMM + index, value));
   }
 
@@ -199,15 +211,31 @@ export class FunctionContext {
     return ea;
   }
 
+  /**
+   * The effective address as a linear-memory pointer. Guest address =
+   * offset in a 32-bit memory, so the sum is taken modulo 2^32 and computed
+   * in i32 from the start: V8 folds it into one x86 addressing mode (a
+   * 32-bit lea already zero-extends), where the i64 sum needed a wrap after
+   * it. The displacement stays in the sum, not in the load's offset field:
+   * a negative index register plus a table address must wrap, not trap.
+   */
   pointer(mem: MemoryOperand): Expr {
-    if (
-      mem.base === Register.None &&
-      mem.index === Register.None &&
-      mem.segment === Register.None
-    ) {
-      return this.w.c32(Number(BigInt.asUintN(32, mem.displacement)));
+    const m = this.m;
+    const w = this.w;
+    let address: Expr | undefined;
+    const add = (e: Expr): void => {
+      address = address === undefined ? e : m.i32.add(address, e);
+    };
+    if (mem.base !== Register.None) add(w.wrap32(this.readReg(mem.base)));
+    if (mem.index !== Register.None) {
+      const index = w.wrap32(this.readReg(mem.index));
+      add(mem.scale === 1 ? index : m.i32.shl(index, w.c32(Math.log2(mem.scale))));
     }
-    return this.w.pointer(this.effectiveAddress(mem));
+    const displacement = Number(BigInt.asIntN(32, mem.displacement));
+    if (displacement !== 0 || address === undefined) add(w.c32(displacement));
+    if (mem.segment === Register.FS) add(m.i32.load(0, 4, w.c32(STATE_FS_BASE)));
+    if (mem.segment === Register.GS) add(m.i32.load(0, 4, w.c32(STATE_GS_BASE)));
+    return address as Expr;
   }
 
   memory(): MemoryOperand {
@@ -339,14 +367,17 @@ export class FunctionContext {
 
   // ---- state block ---------------------------------------------------------------
 
-  /** Stores the registers this function keeps in locals to the state block. */
+  /** Stores the registers this function keeps in locals and has written to the state block. */
   spill(): Expr[] {
     const out: Expr[] = [];
+    const dirty = this.registers.dirty;
+    const gprs = this.trackDirty ? this.gprMask & dirty.gpr : this.gprMask;
+    const xmms = this.trackDirty ? this.xmmMask & dirty.xmm : this.xmmMask;
     for (let i = 0; i < 16; i++) {
-      if ((this.gprMask & (1 << i)) !== 0) {
+      if ((gprs & (1 << i)) !== 0) {
         out.push(this.m.i64.store(0, 8, this.w.c32(stateGpr(i)), this.gpr(i)));
       }
-      if ((this.xmmMask & (1 << i)) !== 0) {
+      if ((xmms & (1 << i)) !== 0) {
         out.push(this.m.v128.store(0, 16, this.w.c32(stateXmm(i)), this.xmm(i)));
       }
     }
@@ -355,12 +386,20 @@ export class FunctionContext {
 
   /** Loads the registers this function keeps in locals from the state block. */
   reload(): Expr[] {
+    this.registers.reloaded(this.gprMask, this.xmmMask);
+    return this.load({ gpr: this.gprMask, xmm: this.xmmMask });
+  }
+
+  /** Loads the registers in `mask` that this function keeps in locals (an entry's live ones). */
+  load(mask: RegisterMask): Expr[] {
     const out: Expr[] = [];
+    const gprs = this.gprMask & mask.gpr;
+    const xmms = this.xmmMask & mask.xmm;
     for (let i = 0; i < 16; i++) {
-      if ((this.gprMask & (1 << i)) !== 0) {
+      if ((gprs & (1 << i)) !== 0) {
         out.push(this.m.local.set(FIRST_GPR + i, this.m.i64.load(0, 8, this.w.c32(stateGpr(i)))));
       }
-      if ((this.xmmMask & (1 << i)) !== 0) {
+      if ((xmms & (1 << i)) !== 0) {
         out.push(this.m.local.set(FIRST_XMM + i, this.m.v128.load(0, 16, this.w.c32(stateXmm(i)))));
       }
     }

@@ -4,9 +4,10 @@
 // at `entry` 0 (its start) or k, an address it can be resumed at from the
 // dispatcher: a call or syscall continuation, an outermost loop header, the
 // exit of an inner loop. Each inner loop header gets a variant function entered there
-// (loops.ts says why). Registers are loaded into locals on entry and
-// spilled only at calls, syscalls and exits; loop back-edges spend the CPU
-// budget (budget.ts).
+// (loops.ts says why). Registers are loaded into locals on entry — only
+// those live there — and spilled only at calls, syscalls and exits — only
+// those written since the last load (dirty-registers.ts); loop back-edges
+// spend the CPU budget (budget.ts).
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "../decode.js";
@@ -23,6 +24,8 @@ import {
   type LiftEnvironment,
 } from "./lift-block.js";
 import { backEdges, planLoops, type Successors } from "./loops.js";
+import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.js";
+import type { RegisterUse } from "./register-tracker.js";
 import { i32, i64, type Expr } from "./wasm.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
@@ -136,6 +139,65 @@ function emitFunction(
   entries: readonly number[],
   isVariant: boolean,
 ): number {
+  // The static dirty-register estimate (dirty-registers.ts) must cover what
+  // lifting writes; when it does not, lift again spilling every register.
+  try {
+    return emitFunctionBody(a, name, blocks, entries, isVariant, true);
+  } catch (err) {
+    if (!(err instanceof DirtyEstimateError)) throw err;
+    return emitFunctionBody(a, name, blocks, entries, isVariant, false);
+  }
+}
+
+class DirtyEstimateError extends Error {}
+
+/** One block's register use and what the code on its out-edges reads. */
+interface BlockRegisterUse extends RegisterUse {
+  readonly edge: RegisterMask;
+}
+
+/**
+ * Registers live at each block's start — read, before a write or reload, on
+ * some path from there (spills count as reads) — by backward data-flow over
+ * the recorded use. A register that is not live at an entry need not be loaded.
+ */
+function registersLiveIn(
+  blocks: readonly DiscoveredBlock[],
+  successors: Successors,
+  uses: ReadonlyMap<number, BlockRegisterUse>,
+): Map<number, RegisterMask> {
+  const liveIn = new Map<number, RegisterMask>();
+  const order = [...blocks].reverse();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const block of order) {
+      const use = uses.get(block.start) as BlockRegisterUse;
+      let gpr = use.edge.gpr;
+      let xmm = use.edge.xmm;
+      for (const s of successors.get(block.start) ?? []) {
+        gpr |= liveIn.get(s)?.gpr ?? 0;
+        xmm |= liveIn.get(s)?.xmm ?? 0;
+      }
+      gpr = use.exposed.gpr | (gpr & ~use.defined.gpr);
+      xmm = use.exposed.xmm | (xmm & ~use.defined.xmm);
+      const seen = liveIn.get(block.start);
+      if (seen === undefined || seen.gpr !== gpr || seen.xmm !== xmm) {
+        liveIn.set(block.start, { gpr, xmm });
+        changed = true;
+      }
+    }
+  }
+  return liveIn;
+}
+
+function emitFunctionBody(
+  a: FunctionAnalysis,
+  name: string,
+  blocks: readonly DiscoveredBlock[],
+  entries: readonly number[],
+  isVariant: boolean,
+  trackDirty: boolean,
+): number {
   const { fn, env } = a;
   const w = env.w;
   const m = w.m;
@@ -150,6 +212,7 @@ function emitFunction(
     }
   }
   const ctx = new FunctionContext(w, gprMask, xmmMask, env.traps);
+  ctx.trackDirty = trackDirty;
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {
@@ -158,6 +221,7 @@ function emitFunction(
       (a.successors.get(b.start) ?? []).filter((s) => members.has(s)),
     );
   }
+  const dirtyIn = dirtyAtEntry(blocks, inside);
   // Back edges whose target a yield can continue at carry a budget check.
   const checked = new Map<number, Set<number>>();
   for (const [from, targets] of backEdges([entries[0] as number, ...members], inside)) {
@@ -168,16 +232,29 @@ function emitFunction(
 
   const relooper = new binaryen.Relooper(m);
   const rBlocks = new Map<number, number>();
-  const pending: { from: number; fromAddress: number; end: BlockEnd }[] = [];
+  const pending: { from: number; fromAddress: number; end: BlockEnd; dirty: RegisterMask }[] = [];
+  const uses = new Map<number, BlockRegisterUse>();
   for (const block of blocks) {
     ctx.startBlock();
+    const entryDirty = dirtyIn.get(block.start) as RegisterMask;
+    ctx.registers.dirty = entryDirty;
+    ctx.registers.beginUse();
     const end = liftBlock(ctx, block, fn, env, a.liveOut.get(block.start) ?? 0);
+    uses.set(block.start, { ...ctx.registers.takeUse(), edge: { gpr: 0, xmm: 0 } });
+    const dirty = ctx.registers.dirty;
+    const estimate = dirtyAfter(block, entryDirty);
+    if (trackDirty && ((dirty.gpr & ~estimate.gpr) !== 0 || (dirty.xmm & ~estimate.xmm) !== 0)) {
+      throw new DirtyEstimateError(`block 0x${block.start.toString(16)}`);
+    }
     const code = w.block([...ctx.takeStatements(), ...end.code]);
     const ref = relooper.addBlock(code);
     rBlocks.set(block.start, ref);
-    pending.push({ from: ref, fromAddress: block.start, end });
+    pending.push({ from: ref, fromAddress: block.start, end, dirty });
   }
-  for (const { from, fromAddress, end } of pending) {
+  for (const { from, fromAddress, end, dirty } of pending) {
+    // Edge code (budget checks, region exits) spills what the block left dirty.
+    ctx.registers.dirty = dirty;
+    ctx.registers.beginUse();
     // The Relooper takes one branch per (from, to) pair: a jcc whose target is
     // also the fall-through (or two jump-table arms to one block) becomes one
     // branch taken when either condition holds, or always if either is the default.
@@ -218,23 +295,34 @@ function emitFunction(
       relooper.addBranch(from, b.to, b.condition, b.code);
     for (const b of branches.filter((b) => b.condition === 0))
       relooper.addBranch(from, b.to, 0, b.code);
+    const use = uses.get(fromAddress) as BlockRegisterUse;
+    uses.set(fromAddress, { ...use, edge: ctx.registers.takeUse().exposed });
   }
+  // Each entry loads the registers live there; with dirty tracking off, the
+  // spills store every register, so every entry loads them all.
+  const live = trackDirty ? registersLiveIn(blocks, inside, uses) : undefined;
+  const entryLoads = (address: number): Expr[] =>
+    ctx.load(live?.get(address) ?? { gpr: gprMask, xmm: xmmMask });
   let start = rBlocks.get(entries[0] as number) as number;
   if (entries.length > 1) {
     const selector = relooper.addBlockWithSwitch(m.nop(), m.local.get(PARAM_ENTRY, i32));
     entries.forEach((address, k) => {
       if (k === 0) return;
       // A loop header or region exit gets back the flags stored before the exit.
-      const live = a.liveIn.get(address) ?? 0;
-      const code = live !== 0 ? w.block(reloadFlags(ctx, live)) : 0;
+      const flags = a.liveIn.get(address) ?? 0;
+      const code = w.block([...entryLoads(address), ...reloadFlags(ctx, flags)]);
       relooper.addBranchForSwitch(selector, rBlocks.get(address) as number, [k], code);
     });
-    relooper.addBranchForSwitch(selector, start, [], 0);
+    const first = w.block(entryLoads(entries[0] as number));
+    relooper.addBranchForSwitch(selector, start, [], first);
     start = selector;
   }
   const labelHelper = ctx.dedicatedLocal(i32);
   const body = relooper.renderAndDispose(start, labelHelper);
-  const prologue = [...ctx.reload(), ...budgetPrologue(ctx)];
+  const prologue = [
+    ...(entries.length > 1 ? [] : entryLoads(entries[0] as number)),
+    ...budgetPrologue(ctx),
+  ];
   if (isVariant) prologue.push(...reloadFlags(ctx, a.liveIn.get(entries[0] as number) ?? 0));
   m.addFunction(
     name,

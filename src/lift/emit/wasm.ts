@@ -29,6 +29,51 @@ export const LIFTED_FEATURES =
   binaryen.Features.MutableGlobals |
   binaryen.Features.NontrappingFPToInt;
 
+/** The static expression accessors binaryen.js has at run time but its .d.ts does not declare. */
+interface ExpressionAccessors {
+  readonly Unary: { getOp(e: Expr): binaryen.Operations; getValue(e: Expr): Expr };
+  readonly Binary: { getOp(e: Expr): binaryen.Operations; getRight(e: Expr): Expr };
+  readonly Load: { getBytes(e: Expr): number; isSigned(e: Expr): boolean };
+  readonly Const: { getValueI64(e: Expr): bigint };
+}
+const peek = binaryen as unknown as ExpressionAccessors;
+
+/** The fewest bytes (1, 2, 4, 8) that hold an unsigned value. */
+function widthOf(value: bigint): Size {
+  const v = BigInt.asUintN(64, value);
+  return v <= 0xffn ? 1 : v <= 0xffffn ? 2 : v <= 0xffffffffn ? 4 : 8;
+}
+
+/**
+ * How many low bytes of an i64 expression can be non-zero, as far as its top
+ * node shows (8 when unknown). Lets truncate() skip a mask the value already
+ * satisfies: each redundant one costs a `movl r, r` in V8's optimised code.
+ */
+export function knownWidth(e: Expr): Size {
+  switch (binaryen.getExpressionId(e)) {
+    case binaryen.UnaryId:
+      return peek.Unary.getOp(e) === binaryen.ExtendUInt32 ? 4 : 8;
+    case binaryen.LoadId: {
+      if (binaryen.getExpressionType(e) !== i64 || peek.Load.isSigned(e)) return 8;
+      return peek.Load.getBytes(e) as Size;
+    }
+    case binaryen.ConstId:
+      return binaryen.getExpressionType(e) === i64 ? widthOf(peek.Const.getValueI64(e)) : 8;
+    case binaryen.BinaryId: {
+      if (peek.Binary.getOp(e) !== binaryen.AndInt64) return 8;
+      const right = peek.Binary.getRight(e);
+      return binaryen.getExpressionId(right) === binaryen.ConstId
+        ? widthOf(peek.Const.getValueI64(right))
+        : 8;
+    }
+    default:
+      return 8;
+  }
+}
+
+/** Integer operations arith() emits at the operand size. */
+export type IntOp = "add" | "sub" | "and" | "or" | "xor";
+
 export class Wasm {
   constructor(readonly m: binaryen.Module) {}
 
@@ -47,9 +92,65 @@ export class Wasm {
     return this.c64(size === 8 ? -1n : (1n << BigInt(size * 8)) - 1n);
   }
 
-  /** Zero-extends the low `size` bytes of an i64. */
+  /**
+   * Zero-extends the low `size` bytes of an i64. Four bytes go through i32
+   * (extend_u of wrap): V8 folds a wrap of an extend_u away and knows that
+   * i32 operations zero the upper half, which it does not for an i64 mask.
+   */
   truncate(value: Expr, size: Size): Expr {
-    return size === 8 ? value : this.m.i64.and(value, this.mask(size));
+    if (size === 8 || knownWidth(value) <= size) return value;
+    if (size === 4) return this.m.i64.extend_u(this.wrap32(value));
+    return this.m.i64.and(value, this.mask(size));
+  }
+
+  /** The low 32 bits of an i64 as an i32, without the round trip through i64 where it shows. */
+  wrap32(value: Expr): Expr {
+    switch (binaryen.getExpressionId(value)) {
+      case binaryen.UnaryId:
+        if (peek.Unary.getOp(value) === binaryen.ExtendUInt32) return peek.Unary.getValue(value);
+        break;
+      case binaryen.ConstId:
+        if (binaryen.getExpressionType(value) === i64) {
+          return this.c32(Number(BigInt.asIntN(32, peek.Const.getValueI64(value))));
+        }
+        break;
+    }
+    return this.m.i32.wrap(value);
+  }
+
+  /**
+   * `a op b` over operands of `size` bytes (zero-extended i64s), the result
+   * zero-extended from `size`. Four-byte operations run as i32 operations,
+   * which V8 compiles to one 32-bit instruction with no re-zero-extension.
+   */
+  arith(op: IntOp, size: Size, a: Expr, b: Expr): Expr {
+    const m = this.m;
+    if (size === 4) {
+      const x = this.wrap32(a);
+      const y = this.wrap32(b);
+      const r =
+        op === "add"
+          ? m.i32.add(x, y)
+          : op === "sub"
+            ? m.i32.sub(x, y)
+            : op === "and"
+              ? m.i32.and(x, y)
+              : op === "or"
+                ? m.i32.or(x, y)
+                : m.i32.xor(x, y);
+      return m.i64.extend_u(r);
+    }
+    const r =
+      op === "add"
+        ? m.i64.add(a, b)
+        : op === "sub"
+          ? m.i64.sub(a, b)
+          : op === "and"
+            ? m.i64.and(a, b)
+            : op === "or"
+              ? m.i64.or(a, b)
+              : m.i64.xor(a, b);
+    return this.truncate(r, size);
   }
 
   /** Sign-extends the low `size` bytes of an i64 to 64 bits. */
@@ -68,7 +169,7 @@ export class Wasm {
 
   /** A guest address (i64) as a linear-memory pointer. */
   pointer(address: Expr): Expr {
-    return this.m.i32.wrap(address);
+    return this.wrap32(address);
   }
 
   /** Loads `size` bytes at an i32 pointer, zero-extended to i64. */

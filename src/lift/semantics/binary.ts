@@ -10,6 +10,7 @@ import type { SemanticsEntry } from "./types.js";
 function addSub(op: "add" | "sub" | "cmp" | "adc" | "sbb") {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
+    const w = ctx.w;
     const size = ctx.operandSize(0);
     const a = ctx.let(ctx.read(0));
     const b = ctx.let(ctx.read(1, size));
@@ -18,12 +19,10 @@ function addSub(op: "add" | "sub" | "cmp" | "adc" | "sbb") {
     if (op === "adc" || op === "sbb") {
       carry = ctx.let(ctx.flag(CF), i32);
       const c = m.i64.extend_u(ctx.get(carry, i32));
-      result =
-        op === "adc"
-          ? m.i64.add(m.i64.add(ctx.get(a), ctx.get(b)), c)
-          : m.i64.sub(m.i64.sub(ctx.get(a), ctx.get(b)), c);
+      const kind = op === "adc" ? "add" : "sub";
+      result = w.arith(kind, size, w.arith(kind, size, ctx.get(a), ctx.get(b)), c);
     } else {
-      result = op === "add" ? m.i64.add(ctx.get(a), ctx.get(b)) : m.i64.sub(ctx.get(a), ctx.get(b));
+      result = w.arith(op === "add" ? "add" : "sub", size, ctx.get(a), ctx.get(b));
     }
     const lazy = op === "cmp" ? "sub" : op;
     const res = ctx.setLazyFlags(lazy, size, ctx.get(a), ctx.get(b), result, ALL_FLAGS, carry);
@@ -33,11 +32,9 @@ function addSub(op: "add" | "sub" | "cmp" | "adc" | "sbb") {
 
 function incDec(op: "add" | "sub") {
   return (ctx: FunctionContext): void => {
-    const m = ctx.m;
     const size = ctx.operandSize(0);
     const a = ctx.let(ctx.read(0));
-    const one = ctx.w.c64(1);
-    const result = op === "add" ? m.i64.add(ctx.get(a), one) : m.i64.sub(ctx.get(a), one);
+    const result = ctx.w.arith(op, size, ctx.get(a), ctx.w.c64(1));
     // INC/DEC leave CF alone (SDM Vol. 2A "INC").
     const res = ctx.setLazyFlags(
       op,
@@ -59,7 +56,7 @@ function neg(ctx: FunctionContext): void {
     size,
     ctx.w.c64(0),
     ctx.get(b),
-    ctx.m.i64.sub(ctx.w.c64(0), ctx.get(b)),
+    ctx.w.arith("sub", size, ctx.w.c64(0), ctx.get(b)),
     ALL_FLAGS,
   );
   ctx.write(0, ctx.get(res));

@@ -37,20 +37,29 @@ function shift(kind: ShiftKind) {
     let carry: Expr = ctx.w.c32(0);
     let overflow: Expr;
     const msb = (e: Expr): Expr => w.bit(e, bits - 1);
+    // Four-byte shifts run as i32 shifts (see Wasm.arith); counts are masked to 31.
+    const shift32 = (op: (x: Expr, y: Expr) => Expr): Expr =>
+      m.i64.extend_u(op(w.wrap32(ctx.get(a)), w.wrap32(c())));
     switch (kind) {
       case "shl":
-        result = w.truncate(m.i64.shl(ctx.get(a), c()), size);
+        result =
+          size === 4
+            ? shift32((x, y) => m.i32.shl(x, y))
+            : w.truncate(m.i64.shl(ctx.get(a), c()), size);
         carry =
           size === 8
             ? w.bit(m.i64.shr_u(ctx.get(a), m.i64.sub(w.c64(64), c())), 0)
             : w.bit(m.i64.shr_u(m.i64.shl(ctx.get(a), c()), w.c64(bits)), 0);
         break;
       case "shr":
-        result = m.i64.shr_u(ctx.get(a), c());
+        result = size === 4 ? shift32((x, y) => m.i32.shr_u(x, y)) : m.i64.shr_u(ctx.get(a), c());
         carry = w.bit(m.i64.shr_u(ctx.get(a), m.i64.sub(c(), w.c64(1))), 0);
         break;
       case "sar":
-        result = w.truncate(m.i64.shr_s(w.signExtend(ctx.get(a), size), c()), size);
+        result =
+          size === 4
+            ? shift32((x, y) => m.i32.shr_s(x, y))
+            : w.truncate(m.i64.shr_s(w.signExtend(ctx.get(a), size), c()), size);
         carry = w.bit(m.i64.shr_s(w.signExtend(ctx.get(a), size), m.i64.sub(c(), w.c64(1))), 0);
         break;
       case "rol":

@@ -27,7 +27,14 @@ function movsx(ctx: FunctionContext): void {
 }
 
 function lea(ctx: FunctionContext): void {
-  ctx.write(0, ctx.effectiveAddress(ctx.memory()));
+  const mem = ctx.memory();
+  // A destination of 32 bits or fewer keeps only the address's low bits: the
+  // i32 sum of ctx.pointer is that value, in one 32-bit lea.
+  if (ctx.operandSize(0) <= 4 && mem.segment === Register.None) {
+    ctx.write(0, ctx.m.i64.extend_u(ctx.pointer(mem)));
+  } else {
+    ctx.write(0, ctx.effectiveAddress(mem));
+  }
 }
 
 export function push(ctx: FunctionContext, value: Expr, size: Size = 8): void {

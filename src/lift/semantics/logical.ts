@@ -3,12 +3,10 @@
 import { Mnemonic } from "iced-x86";
 import { ALL_FLAGS } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import type { Expr } from "../emit/wasm.js";
 import type { SemanticsEntry } from "./types.js";
 
 function logic(op: "and" | "or" | "xor" | "test") {
   return (ctx: FunctionContext): void => {
-    const m = ctx.m;
     const size = ctx.operandSize(0);
     const [d, s] = ctx.ins.operands;
     // xor r, r: the zero idiom (no read of the register).
@@ -19,17 +17,15 @@ function logic(op: "and" | "or" | "xor" | "test") {
     }
     const a = ctx.let(ctx.read(0));
     const b = ctx.let(ctx.read(1, size));
-    let result: Expr;
-    if (op === "and" || op === "test") result = m.i64.and(ctx.get(a), ctx.get(b));
-    else if (op === "or") result = m.i64.or(ctx.get(a), ctx.get(b));
-    else result = m.i64.xor(ctx.get(a), ctx.get(b));
+    const result = ctx.w.arith(op === "test" ? "and" : op, size, ctx.get(a), ctx.get(b));
     const res = ctx.setLazyFlags("logic", size, ctx.get(a), ctx.get(b), result, ALL_FLAGS);
     if (op !== "test") ctx.write(0, ctx.get(res));
   };
 }
 
 function not(ctx: FunctionContext): void {
-  ctx.write(0, ctx.m.i64.xor(ctx.read(0), ctx.w.c64(-1n)));
+  const size = ctx.operandSize(0);
+  ctx.write(0, ctx.w.arith("xor", size, ctx.read(0), ctx.w.mask(size)));
 }
 
 export const logicalSemantics: readonly SemanticsEntry[] = [
