@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { blake3Hex } from "../hash/blake3.js";
 import { DEFAULT_OPTIMIZE, LIFTER_VERSION } from "./abi.js";
-import type { LiftOptions, LiftReport } from "./lift-elf.js";
+import type { LiftOptions, LiftReport, LiftResult } from "./lift-elf.js";
 
 let fingerprint: string | undefined;
 
@@ -40,10 +40,19 @@ export interface CachedLift {
   readonly report?: LiftReport;
 }
 
+export interface LiftCacheOptions extends LiftOptions {
+  readonly cacheDir?: string;
+  /**
+   * What lifts on a miss (default: liftElf in this thread; the lift pool
+   * passes its sharded lift, which gives the same bytes).
+   */
+  readonly lifter?: () => Promise<LiftResult>;
+}
+
 export async function liftWithCache(
   name: string,
   bytes: Uint8Array,
-  options: LiftOptions & { cacheDir?: string } = {},
+  options: LiftCacheOptions = {},
 ): Promise<CachedLift> {
   const hash = blake3Hex(bytes);
   const dir = options.cacheDir ?? defaultLiftCacheDir();
@@ -57,8 +66,10 @@ export async function liftWithCache(
     // not cached yet
   }
   // The lifter (binaryen, iced-x86) loads only on a cache miss: a second run starts fast.
-  const { liftElf } = await import("./lift-elf.js");
-  const result = liftElf(name, bytes, options);
+  const result =
+    options.lifter !== undefined
+      ? await options.lifter()
+      : (await import("./lift-elf.js")).liftElf(name, bytes, options);
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, result.wasm);

@@ -3,25 +3,22 @@
 // the coverage facts the report prints. The module imports its memory
 // (env.memory) and four hypercalls: kernel.syscall, kernel.trap, kernel.rdtsc,
 // kernel.x87.
+//
+// At optimisation level 0 and 1 a lift is a list of shards (lift-shard.ts)
+// assembled into one module (lift-shard-assemble.ts); liftElf is the
+// in-process case of one shard, lift-pool.ts runs shards in worker threads,
+// and both give the same bytes. Levels 2 and 3 run binaryen's global passes
+// over the whole module, so they stay in one piece.
 import binaryen from "binaryen";
-import { Mnemonic } from "iced-x86";
-import { parseElf64 } from "../elf/index.js";
 import { DEFAULT_OPTIMIZE, LIFTER_VERSION, METADATA_SECTION, type LiftMetadata } from "./abi.js";
-import { MegaliftError } from "../errors.js";
-import { CodeDecoder, type DecodedInstruction } from "./decode.js";
-import { discover } from "./discover.js";
-import { addTrapStub, unselectableFeature, type SkippedFunctions } from "./feature-skip.js";
-import { DEPTH_GLOBAL } from "./emit/control-flow.js";
-import { addDispatcher, type DispatchEntry } from "./emit/dispatcher.js";
-import { TRAP_IMPORT } from "./emit/function-context.js";
-import { functionName, liftFunction } from "./emit/lift-function.js";
-import { i32, i64, LIFTED_FEATURES, Wasm } from "./emit/wasm.js";
-import { createGuestImage, type GuestImage } from "./guest-image.js";
-import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
-import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
-import { addX87Import } from "./semantics/x87.js";
-
-const LIGHT_PASSES = ["simplify-locals", "vacuum", "coalesce-locals"];
+import { addDispatcher } from "./emit/dispatcher.js";
+import { Wasm } from "./emit/wasm.js";
+import type { SkippedFunctions } from "./feature-skip.js";
+import { buildSkeleton, wasmText, type Skeleton } from "./lift-shard-assemble.js";
+import { planLift, type LiftPlan } from "./lift-shard-discover.js";
+import { shardFunctions } from "./lift-shard-plan.js";
+import { spliceShards, withFunctionNames } from "./lift-shard-splice.js";
+import { ShardLift, type ShardOutline } from "./lift-shard.js";
 
 export interface LiftReport {
   readonly binary: string;
@@ -53,178 +50,185 @@ export interface LiftOptions {
   readonly text?: boolean;
 }
 
-/** parseElf64 with the file's name in the message (issue 4 "Bad input"). */
-function parseNamed(name: string, bytes: Uint8Array): ReturnType<typeof parseElf64> {
-  try {
-    return parseElf64(bytes);
-  } catch (err) {
-    if (err instanceof MegaliftError)
-      throw new MegaliftError(err.code, `${name}: ${err.message}`, { cause: err });
-    throw err;
-  }
+/** What the report and metadata need from the plan (every shard's worker has it). */
+export interface PlanFacts {
+  readonly base: number;
+  readonly entry: number;
+  readonly functions: number;
+  readonly undecodable: readonly number[];
+  readonly unresolvedIndirectJumps: readonly number[];
 }
 
-/**
- * Function starts a stripped binary still records (ARCHITECTURE.md "Lifting"
- * 5): every .eh_frame FDE's initial location, DT_INIT/DT_FINI and the
- * (pre)init/fini arrays — so functions reached only through pointers (an
- * applet table, a callback) are lifted too. A table that does not parse adds
- * nothing: discovery still has the entry point, symbols and call targets.
- */
-function discoveryRoots(image: GuestImage): number[] {
-  const roots: number[] = [];
-  const add = (address: bigint | undefined): void => {
-    if (address !== undefined && address !== 0n) roots.push(Number(address) + image.base);
+export function planFacts(plan: LiftPlan): PlanFacts {
+  return {
+    base: plan.image.base,
+    entry: plan.image.entry,
+    functions: plan.discovery.functions.size,
+    undecodable: [...plan.discovery.undecodable].sort((a, b) => a - b),
+    unresolvedIndirectJumps: plan.discovery.unresolvedIndirectJumps,
   };
-  const tolerant = (read: () => void): void => {
-    try {
-      read();
-    } catch (err) {
-      if (!(err instanceof MegaliftError)) throw err;
+}
+
+function metadataOf(name: string, facts: PlanFacts, traps: readonly string[]): LiftMetadata {
+  return {
+    binary: name,
+    lifterVersion: LIFTER_VERSION,
+    base: facts.base,
+    entry: facts.entry,
+    traps,
+  };
+}
+
+/** The report over all shards (an instruction two shards share counts once). */
+function reportOf(
+  name: string,
+  facts: PlanFacts,
+  shards: readonly ShardOutline[],
+  started: number,
+  outputBytes: number,
+): LiftReport {
+  const unsupported = new Map<string, number>();
+  const seen = new Set<number>();
+  const skipped = new Map<string, SkippedFunctions>();
+  for (const shard of shards) {
+    for (const [ip, mnemonic] of shard.unsupported) {
+      if (seen.has(ip)) continue;
+      seen.add(ip);
+      unsupported.set(mnemonic, (unsupported.get(mnemonic) ?? 0) + 1);
     }
+    for (const [feature, s] of shard.skipped) {
+      const tally = skipped.get(feature) ?? { functions: 0, instructions: 0 };
+      tally.functions += s.functions;
+      tally.instructions += s.instructions;
+      skipped.set(feature, tally);
+    }
+  }
+  const sum = (f: (s: ShardOutline) => number): number => shards.reduce((n, s) => n + f(s), 0);
+  return {
+    binary: name,
+    functions: facts.functions,
+    blocks: sum((s) => s.blocks),
+    instructions: sum((s) => s.instructions),
+    unsupported,
+    undecodable: facts.undecodable,
+    unresolvedIndirectJumps: facts.unresolvedIndirectJumps,
+    jumpTables: sum((s) => s.jumpTables),
+    skipped,
+    liftMilliseconds: performance.now() - started,
+    outputBytes,
   };
-  tolerant(() => {
-    for (const fde of image.elf.ehFrame()?.fdes ?? []) add(fde.initialLocation);
-  });
-  tolerant(() => {
-    const tables = image.elf.initFini();
-    add(tables.init);
-    add(tables.fini);
-    for (const a of [...tables.preinitArray, ...tables.initArray, ...tables.finiArray]) add(a);
-  });
-  return roots;
 }
 
-/** Code addresses stored in data words (e.g. busybox's applet_main table), rebased. */
-function pointerRoots(image: GuestImage): number[] {
-  try {
-    return image.elf
-      .codePointers()
-      .filter((p) => p.source === "data")
-      .map((p) => Number(p.target) + image.base);
-  } catch (err) {
-    if (err instanceof MegaliftError) return [];
-    throw err;
+/** Step 2 of a light lift: the final module's skeleton and each shard's trap offset. */
+export interface LiftLayout {
+  readonly skeleton: Skeleton;
+  readonly metadata: LiftMetadata;
+  readonly trapOffsets: readonly number[];
+}
+
+export function layoutLift(
+  name: string,
+  facts: PlanFacts,
+  outlines: readonly ShardOutline[],
+  optimize: number,
+): LiftLayout {
+  const trapOffsets: number[] = [];
+  let traps = 0;
+  for (const o of outlines) {
+    trapOffsets.push(traps);
+    traps += o.traps.length;
   }
+  const metadata = metadataOf(
+    name,
+    facts,
+    outlines.flatMap((o) => o.traps),
+  );
+  return { skeleton: buildSkeleton(outlines, metadata, optimize), metadata, trapOffsets };
+}
+
+/** Step 4: the shards' code (`shards[i]` from outline i) spliced into the skeleton. */
+export function finishLift(
+  name: string,
+  facts: PlanFacts,
+  outlines: readonly ShardOutline[],
+  layout: LiftLayout,
+  shards: readonly Uint8Array[],
+  options: LiftOptions & { readonly started: number },
+): LiftResult {
+  const wasm = spliceShards(layout.skeleton.wasm, shards, layout.skeleton.layout.functions);
+  const report = reportOf(name, facts, outlines, options.started, wasm.length);
+  return {
+    wasm,
+    metadata: layout.metadata,
+    report,
+    ...(options.text === true
+      ? { text: wasmText(withFunctionNames(wasm, layout.skeleton.layout.functions)) }
+      : {}),
+  };
+}
+
+/** Step 1 for shard `index` of `count` of a planned ELF: its functions, lifted. */
+export function startShard(name: string, plan: LiftPlan, index: number, count: number): ShardLift {
+  return new ShardLift(name, plan, shardFunctions(plan.functions, index, count), index);
 }
 
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {
-  const started = performance.now();
-  const image = createGuestImage(name, parseNamed(name, bytes));
-  const decoder = new CodeDecoder(image.codeRanges);
-  try {
-    const discovery = discover(image, decoder, discoveryRoots(image), pointerRoots(image));
-    const module = new binaryen.Module();
-    try {
-      module.setFeatures(LIFTED_FEATURES);
-      module.setMemory(
-        INITIAL_MEMORY_PAGES,
-        MAXIMUM_MEMORY_PAGES,
-        null,
-        [],
-        false,
-        false,
-        "memory",
-      );
-      module.addMemoryImport("memory", "env", "memory");
-      module.addFunctionImport(SYSCALL_IMPORT, "kernel", "syscall", binaryen.none, i32);
-      module.addFunctionImport(
-        TRAP_IMPORT,
-        "kernel",
-        "trap",
-        binaryen.createType([i64, i32]),
-        binaryen.none,
-      );
-      module.addFunctionImport(RDTSC_IMPORT, "kernel", "rdtsc", binaryen.none, i64);
-      addX87Import(module);
-      module.addGlobal(DEPTH_GLOBAL, i32, true, module.i32.const(0));
+  return liftElfInShards(name, bytes, 1, options);
+}
 
-      const w = new Wasm(module);
-      const traps: string[] = [];
-      const unsupported = new Map<string, number>();
-      const seenUnsupported = new Set<number>();
-      const env = {
-        w,
-        traps: {
-          register(pc: number, reason: string): number {
-            traps.push(`${name}: 0x${pc.toString(16)}: ${reason}`);
-            return traps.length - 1;
-          },
-        },
-        functionName: (address: number) =>
-          discovery.functions.has(address) ? functionName(address) : undefined,
-        unsupported(ins: DecodedInstruction) {
-          if (seenUnsupported.has(ins.ip)) return;
-          seenUnsupported.add(ins.ip);
-          const key = Mnemonic[ins.mnemonic].toLowerCase();
-          unsupported.set(key, (unsupported.get(key) ?? 0) + 1);
-        },
-      };
-      const dispatch: DispatchEntry[] = [];
-      let blocks = 0;
-      let instructions = 0;
-      let jumpTables = 0;
-      const skipped = new Map<string, SkippedFunctions>();
-      for (const fn of discovery.functions.values()) {
-        const feature = unselectableFeature(fn);
-        if (feature !== undefined) {
-          const reason = `function needs ${feature}, which the CPU model does not report`;
-          addTrapStub(w, functionName(fn.entry), fn.entry, env.traps.register(fn.entry, reason));
-          dispatch.push({ address: fn.entry, functionName: functionName(fn.entry), entryIndex: 0 });
-          const tally = skipped.get(feature) ?? { functions: 0, instructions: 0 };
-          tally.functions++;
-          for (const b of fn.blocks.values()) tally.instructions += b.instructions.length;
-          skipped.set(feature, tally);
-          continue;
-        }
-        const lifted = liftFunction(fn, env);
-        dispatch.push(...lifted.dispatch);
-        blocks += fn.blocks.size;
-        instructions += lifted.instructionCount;
-        for (const b of fn.blocks.values()) if (b.jumpTable !== undefined) jumpTables++;
-      }
-      addDispatcher(w, dispatch);
-      if (!module.validate()) throw new Error(`lifted module for ${name} does not validate`);
-      const level = options.optimize ?? DEFAULT_OPTIMIZE;
-      if (level === 1) {
-        // Measured on a CRC32+sieve loop (musl, -O2): these three passes give the
-        // run time of binaryen -O2 at half the lift time; V8's optimising tier
-        // does the rest. They remove the dead flag records and fold temporaries.
-        module.runPasses(LIGHT_PASSES);
-      } else if (level > 1) {
-        binaryen.setOptimizeLevel(level);
-        binaryen.setShrinkLevel(0);
-        module.optimize();
-      }
-      const metadata: LiftMetadata = {
-        binary: name,
-        lifterVersion: LIFTER_VERSION,
-        base: image.base,
-        entry: image.entry,
-        traps,
-      };
-      module.addCustomSection(METADATA_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
-      binaryen.setDebugInfo(options.text === true);
-      const text = options.text ? module.emitText() : undefined;
-      const wasm = module.emitBinary();
-      const report: LiftReport = {
-        binary: name,
-        functions: discovery.functions.size,
-        blocks,
-        instructions,
-        unsupported,
-        undecodable: [...discovery.undecodable].sort((a, b) => a - b),
-        unresolvedIndirectJumps: discovery.unresolvedIndirectJumps,
-        jumpTables,
-        skipped,
-        liftMilliseconds: performance.now() - started,
-        outputBytes: wasm.length,
-      };
-      return { wasm, metadata, report, text };
-    } finally {
-      module.dispose();
+/**
+ * liftElf in `count` shards, one after another in this thread: what the
+ * lift pool does across threads, and the same bytes for any `count`.
+ */
+export function liftElfInShards(
+  name: string,
+  bytes: Uint8Array,
+  count: number,
+  options: LiftOptions = {},
+): LiftResult {
+  const started = performance.now();
+  const level = options.optimize ?? DEFAULT_OPTIMIZE;
+  const plan = planLift(name, bytes);
+  const shards: ShardLift[] = [];
+  try {
+    if (level > 1) {
+      shards.push(startShard(name, plan, 0, 1));
+      return liftWhole(name, planFacts(plan), shards[0] as ShardLift, level, options, started);
     }
+    for (let index = 0; index < count; index++) shards.push(startShard(name, plan, index, count));
+    const facts = planFacts(plan);
+    const outlines = shards.map((s) => s.outline());
+    const layout = layoutLift(name, facts, outlines, level);
+    const code = shards.map((s, i) =>
+      s.emitInLayout(layout.skeleton.layout, layout.trapOffsets[i] as number, level),
+    );
+    return finishLift(name, facts, outlines, layout, code, { ...options, started });
   } finally {
-    decoder.dispose();
+    for (const s of shards) s.dispose();
+    plan.dispose();
   }
+}
+
+/** -O2/-O3: binaryen's global passes over the one module (no shards, no splice). */
+function liftWhole(
+  name: string,
+  facts: PlanFacts,
+  shard: ShardLift,
+  level: number,
+  options: LiftOptions,
+  started: number,
+): LiftResult {
+  const module = shard.wholeModule();
+  addDispatcher(new Wasm(module), shard.dispatch);
+  if (!module.validate()) throw new Error(`lifted module for ${name} does not validate`);
+  binaryen.setOptimizeLevel(level);
+  binaryen.setShrinkLevel(0);
+  module.optimize();
+  const metadata = metadataOf(name, facts, shard.traps);
+  module.addCustomSection(METADATA_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
+  binaryen.setDebugInfo(options.text === true);
+  const text = options.text === true ? module.emitText() : undefined;
+  const wasm = module.emitBinary();
+  const report = reportOf(name, facts, [shard.outline()], started, wasm.length);
+  return { wasm, metadata, report, ...(text !== undefined ? { text } : {}) };
 }

@@ -1,16 +1,30 @@
 // Lifting in parallel worker threads (ARCHITECTURE.md "Measured facts":
-// binaryen is single-threaded, so parallelism comes from lifting different
-// ELF files at once). Each job goes through the lift cache, so a file lifted
-// before — in this image or another — costs a file read.
+// binaryen is single-threaded, so parallelism comes from threads). A small
+// ELF is one task: a worker lifts it whole through the lift cache. A big one
+// (lift-shard-plan.ts shardCountFor) is split into shard tasks, one per
+// worker at most, and this thread assembles their modules (issue 4 item 7).
+//
+// Shard tasks and whole-ELF tasks share the one FIFO queue and the one set
+// of workers, so lifting a big ELF among many small ones (transform) never
+// runs more than `workers` lifting threads; the assembly of a sharded ELF
+// runs here, beside them. A shard waits (after lifting, before its passes)
+// for the outlines of the other shards of its ELF; they were queued with it
+// and are at most as many as the workers, so the queue cannot deadlock.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { MegaliftError, type ErrorCode } from "../errors.js";
 import { packageRoot } from "../package-root.js";
-import type { CachedLift } from "./lift-cache.js";
+import { DEFAULT_OPTIMIZE } from "./abi.js";
+import { liftWithCache, type CachedLift } from "./lift-cache.js";
+import type { LiftLayout, LiftResult, PlanFacts } from "./lift-elf.js";
+import { codeBytesOf, guestImageOf, shardCountFor } from "./lift-shard-plan.js";
+import type { ShardLayout } from "./lift-shard-layout.js";
+import type { ShardOutline } from "./lift-shard.js";
 
 export interface LiftJob {
+  readonly kind: "elf";
   readonly id: number;
   readonly name: string;
   readonly bytes: Uint8Array;
@@ -18,14 +32,69 @@ export interface LiftJob {
   readonly cacheDir?: string | undefined;
 }
 
+export interface ShardJob {
+  readonly kind: "shard";
+  readonly id: number;
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly index: number;
+  readonly count: number;
+  readonly optimize: number;
+}
+
+/** The answer to a shard's outline: the final module's layout and its trap offset. */
+export interface ShardLayoutMessage {
+  readonly kind: "layout";
+  readonly id: number;
+  readonly layout: ShardLayout;
+  readonly trapOffset: number;
+}
+
+/** Another shard of the same ELF failed: stop waiting. */
+export interface ShardAbort {
+  readonly kind: "abort";
+  readonly id: number;
+}
+
+export type ToWorker = LiftJob | ShardJob | ShardLayoutMessage | ShardAbort;
+
+interface Failure {
+  readonly ok: false;
+  readonly code: string | undefined;
+  readonly message: string;
+}
+
 export type LiftJobResult =
   | { readonly id: number; readonly ok: true; readonly lifted: CachedLift }
+  | ({ readonly id: number } & Failure);
+
+export type FromWorker =
+  | { readonly kind: "elf-done"; readonly result: LiftJobResult }
   | {
+      readonly kind: "outline";
       readonly id: number;
-      readonly ok: false;
-      readonly code: string | undefined;
-      readonly message: string;
-    };
+      readonly outline: ShardOutline;
+      readonly facts: PlanFacts;
+    }
+  | ({ readonly kind: "shard-done"; readonly id: number } & (
+      { readonly ok: true; readonly wasm: Uint8Array } | Failure
+    ));
+
+/** A failure as it crosses threads: the error code survives, the class does not. */
+export function describeFailure(err: unknown): Failure {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    ok: false,
+    code: typeof e.code === "string" ? e.code : undefined,
+    message: typeof e.message === "string" ? e.message : String(err),
+  };
+}
+
+function failureError(f: Failure): Error {
+  return f.code !== undefined
+    ? new MegaliftError(f.code as ErrorCode, f.message)
+    : new Error(f.message);
+}
 
 /** The compiled worker script (tests run the sources; workers need the build in dist/). */
 function workerFile(): string {
@@ -39,21 +108,57 @@ export interface LiftPoolOptions {
   readonly workers?: number;
   readonly optimize?: number;
   readonly cacheDir?: string;
+  /** Code bytes per shard (default SHARD_CODE_BYTES; tests shard small fixtures). */
+  readonly shardCodeBytes?: number;
 }
 
 export interface LiftPool {
-  /** Lifts one ELF; rejects with the lifter's error (code kept) when it cannot. */
+  /** Lifts one ELF through the cache; rejects with the lifter's error (code kept) when it cannot. */
   lift(name: string, bytes: Uint8Array): Promise<CachedLift>;
+  /** Lifts one ELF now, sharded across the workers when it is big enough (no cache). */
+  liftNow(name: string, bytes: Uint8Array): Promise<LiftResult>;
   close(): Promise<void>;
+}
+
+/** Work for one worker: `onMessage` answers true when the worker is free again. */
+interface Task {
+  readonly message: ToWorker;
+  onMessage(message: FromWorker, worker: Worker): boolean;
+  fail(err: Error): void;
+}
+
+/** A shard's first step, and the worker that waits for its layout. */
+interface Outlined {
+  readonly outline: ShardOutline;
+  readonly facts: PlanFacts;
+  readonly worker: Worker;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A rejection is read where the step is awaited; do not report it as unhandled meanwhile.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
   const size = Math.max(1, options.workers ?? availableParallelism());
+  const optimize = options.optimize ?? DEFAULT_OPTIMIZE;
   const idle: Worker[] = [];
   const all: Worker[] = [];
-  const queue: { job: LiftJob; settle: (r: LiftJobResult) => void; fail: (e: Error) => void }[] =
-    [];
-  const running = new Map<Worker, (typeof queue)[number]>();
+  const queue: Task[] = [];
+  const running = new Map<Worker, Task>();
   let nextId = 0;
   let closed = false;
 
@@ -62,55 +167,168 @@ export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
       let worker = idle.pop();
       if (worker === undefined && all.length < size) worker = spawnWorker();
       if (worker === undefined) return;
-      const item = queue.shift() as (typeof queue)[number];
-      running.set(worker, item);
-      worker.postMessage(item.job);
+      const task = queue.shift() as Task;
+      running.set(worker, task);
+      worker.postMessage(task.message);
     }
   };
 
   const spawnWorker = (): Worker => {
     const worker = new Worker(workerFile());
     all.push(worker);
-    worker.on("message", (result: LiftJobResult) => {
-      const item = running.get(worker);
+    worker.on("message", (message: FromWorker) => {
+      const task = running.get(worker);
+      if (task?.onMessage(message, worker) !== true) return;
       running.delete(worker);
       idle.push(worker);
-      item?.settle(result);
       pump();
     });
     worker.on("error", (err) => {
-      const item = running.get(worker);
+      const task = running.get(worker);
       running.delete(worker);
       all.splice(all.indexOf(worker), 1);
-      item?.fail(err);
+      task?.fail(err);
       pump();
     });
     return worker;
   };
 
-  return {
-    lift(name, bytes) {
-      if (closed) return Promise.reject(new Error("lift pool is closed"));
-      return new Promise<CachedLift>((resolve, reject) => {
-        const job: LiftJob = {
-          id: nextId++,
-          name,
-          bytes,
-          optimize: options.optimize,
-          cacheDir: options.cacheDir,
-        };
-        queue.push({
-          job,
-          settle: (r) => {
-            if (r.ok) resolve(r.lifted);
-            else if (r.code !== undefined)
-              reject(new MegaliftError(r.code as ErrorCode, r.message));
-            else reject(new Error(r.message));
-          },
-          fail: reject,
-        });
-        pump();
+  const submit = (task: Task): void => {
+    queue.push(task);
+    pump();
+  };
+
+  /**
+   * Lifts `name` in `count` shard tasks: each outlines its shard, this
+   * thread lays out the final module, each emits its code in that layout,
+   * and this thread splices it together (lift-elf.ts: the same steps in
+   * one thread). Every shard waits for all the outlines: the shards of one
+   * ELF are queued together and `count` is at most the pool's size, so they
+   * all get a worker.
+   */
+  const liftSharded = async (
+    name: string,
+    bytes: Uint8Array,
+    count: number,
+  ): Promise<LiftResult> => {
+    const started = performance.now();
+    const lifter = await import("./lift-elf.js");
+    const outlined: Deferred<Outlined>[] = [];
+    const emitted: Deferred<Uint8Array>[] = [];
+    const ids: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const id = nextId++;
+      const outline = deferred<Outlined>();
+      const code = deferred<Uint8Array>();
+      ids.push(id);
+      outlined.push(outline);
+      emitted.push(code);
+      const fail = (err: Error): void => {
+        outline.reject(err);
+        code.reject(err);
+      };
+      submit({
+        message: { kind: "shard", id, name, bytes, index, count, optimize },
+        onMessage(message, worker) {
+          if (message.kind === "outline") {
+            outline.resolve({ outline: message.outline, facts: message.facts, worker });
+            return false;
+          }
+          if (message.kind !== "shard-done") return false;
+          if (message.ok) code.resolve(message.wasm);
+          else fail(failureError(message));
+          return true;
+        },
+        fail,
       });
+    }
+    const outlines = await Promise.allSettled(outlined.map((d) => d.promise));
+    // Stops the shards waiting for a layout that will not come, then reports `err`.
+    const abort = async (err: unknown): Promise<never> => {
+      outlines.forEach((o, j) => {
+        if (o.status === "fulfilled")
+          o.value.worker.postMessage({ kind: "abort", id: ids[j] as number } satisfies ToWorker);
+      });
+      await Promise.allSettled(emitted.map((d) => d.promise));
+      throw err;
+    };
+    const failure = outlines.find((o) => o.status === "rejected");
+    if (failure !== undefined) return abort(failure.reason);
+    const done = outlines.map((o) => (o as PromiseFulfilledResult<Outlined>).value);
+    const facts = (done[0] as Outlined).facts;
+    let layout: LiftLayout;
+    try {
+      layout = lifter.layoutLift(
+        name,
+        facts,
+        done.map((d) => d.outline),
+        optimize,
+      );
+    } catch (err) {
+      return abort(err);
+    }
+    done.forEach((d, j) => {
+      d.worker.postMessage({
+        kind: "layout",
+        id: ids[j] as number,
+        layout: layout.skeleton.layout,
+        trapOffset: layout.trapOffsets[j] as number,
+      } satisfies ToWorker);
+    });
+    const code = await Promise.all(emitted.map((d) => d.promise));
+    return lifter.finishLift(
+      name,
+      facts,
+      done.map((d) => d.outline),
+      layout,
+      code,
+      { optimize, started },
+    );
+  };
+
+  /** How many shards `bytes` gets here (1: lift it whole); throws for a file that is not an ELF. */
+  const shardsFor = (name: string, bytes: Uint8Array): number =>
+    optimize > 1
+      ? 1
+      : shardCountFor(codeBytesOf(guestImageOf(name, bytes)), size, options.shardCodeBytes);
+
+  const liftWhole = (name: string, bytes: Uint8Array): Promise<CachedLift> =>
+    new Promise<CachedLift>((resolve, reject) => {
+      submit({
+        message: { kind: "elf", id: nextId++, name, bytes, optimize, cacheDir: options.cacheDir },
+        onMessage(message) {
+          if (message.kind !== "elf-done") return false;
+          const r = message.result;
+          if (r.ok) resolve(r.lifted);
+          else reject(failureError(r));
+          return true;
+        },
+        fail: reject,
+      });
+    });
+
+  return {
+    async lift(name, bytes) {
+      if (closed) throw new Error("lift pool is closed");
+      let count: number;
+      try {
+        count = shardsFor(name, bytes);
+      } catch {
+        // Not an ELF (or a broken one): the worker's lift reports it as before.
+        count = 1;
+      }
+      if (count === 1) return liftWhole(name, bytes);
+      return liftWithCache(name, bytes, {
+        optimize,
+        ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+        lifter: () => liftSharded(name, bytes, count),
+      });
+    },
+    async liftNow(name, bytes) {
+      if (closed) throw new Error("lift pool is closed");
+      if (optimize > 1)
+        throw new Error("liftNow shards light lifts only; lift -O2/-O3 with liftElf");
+      return liftSharded(name, bytes, shardsFor(name, bytes));
     },
     async close() {
       closed = true;

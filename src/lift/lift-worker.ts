@@ -1,28 +1,77 @@
-// A worker thread that lifts ELF files through the lift cache (lift-pool.ts
-// sends the jobs). One binaryen module lives in one thread at a time, so
-// parallel lifting means one worker per ELF in flight.
+// A worker thread of the lift pool (lift-pool.ts sends the tasks): a whole
+// ELF through the lift cache, or one shard of a big ELF — lifted and
+// outlined, then, once the pool has laid out the final module, emitted in
+// that layout for the pool to splice. One binaryen module lives in one
+// thread, so each shard is a module of its own.
 import { parentPort } from "node:worker_threads";
 import { liftWithCache } from "./lift-cache.js";
-import type { LiftJob, LiftJobResult } from "./lift-pool.js";
+import type { FromWorker, LiftJob, ShardJob, ShardLayoutMessage, ToWorker } from "./lift-pool.js";
+import { describeFailure } from "./lift-pool.js";
 
 if (parentPort === null) throw new Error("lift-worker.js runs as a worker thread only");
 const port = parentPort;
+const post = (message: FromWorker): void => port.postMessage(message);
 
-port.on("message", (job: LiftJob) => {
-  liftWithCache(job.name, job.bytes, { optimize: job.optimize, cacheDir: job.cacheDir }).then(
-    (lifted) => {
-      const result: LiftJobResult = { id: job.id, ok: true, lifted };
-      port.postMessage(result);
-    },
-    (err: unknown) => {
-      const e = err as { code?: unknown; message?: unknown };
-      const result: LiftJobResult = {
-        id: job.id,
-        ok: false,
-        code: typeof e.code === "string" ? e.code : undefined,
-        message: typeof e.message === "string" ? e.message : String(err),
-      };
-      port.postMessage(result);
-    },
+/** Shards waiting for their layout, by task id. */
+const layouts = new Map<number, Deferred>();
+
+interface Deferred {
+  resolve(message: ShardLayoutMessage): void;
+  reject(err: Error): void;
+}
+
+function liftElfJob(job: LiftJob): void {
+  liftWithCache(job.name, job.bytes, {
+    optimize: job.optimize,
+    ...(job.cacheDir !== undefined ? { cacheDir: job.cacheDir } : {}),
+  }).then(
+    (lifted) => post({ kind: "elf-done", result: { id: job.id, ok: true, lifted } }),
+    (err: unknown) => post({ kind: "elf-done", result: { id: job.id, ...describeFailure(err) } }),
   );
+}
+
+async function liftShardJob(job: ShardJob): Promise<void> {
+  // Loaded on the first shard: a pool that only meets cached files never loads binaryen.
+  const { planFacts, startShard } = await import("./lift-elf.js");
+  const { planLift } = await import("./lift-shard-discover.js");
+  const plan = planLift(job.name, job.bytes);
+  try {
+    const shard = startShard(job.name, plan, job.index, job.count);
+    try {
+      const layout = new Promise<ShardLayoutMessage>((resolve, reject) =>
+        layouts.set(job.id, { resolve, reject }),
+      );
+      post({ kind: "outline", id: job.id, outline: shard.outline(), facts: planFacts(plan) });
+      const { layout: slots, trapOffset } = await layout;
+      const wasm = shard.emitInLayout(slots, trapOffset, job.optimize);
+      // Moved, not copied, when the binary owns its whole buffer (never binaryen's heap).
+      const own = wasm.byteOffset === 0 && wasm.byteLength === wasm.buffer.byteLength;
+      const message: FromWorker = { kind: "shard-done", id: job.id, ok: true, wasm };
+      port.postMessage(message, own ? [wasm.buffer as ArrayBuffer] : []);
+    } finally {
+      layouts.delete(job.id);
+      shard.dispose();
+    }
+  } finally {
+    plan.dispose();
+  }
+}
+
+port.on("message", (message: ToWorker) => {
+  switch (message.kind) {
+    case "elf":
+      liftElfJob(message);
+      break;
+    case "shard":
+      liftShardJob(message).catch((err: unknown) =>
+        post({ kind: "shard-done", id: message.id, ...describeFailure(err) }),
+      );
+      break;
+    case "layout":
+      layouts.get(message.id)?.resolve(message);
+      break;
+    case "abort":
+      layouts.get(message.id)?.reject(new Error("another shard of this ELF failed"));
+      break;
+  }
 });
