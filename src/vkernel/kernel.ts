@@ -89,6 +89,10 @@ export class Kernel {
   exitStatus: number | undefined;
   /** The signal that ended the process (default action "terminate" or "core"). */
   termSignal: number | undefined;
+  /** The signal that stopped the process (default action "stop"); SIGCONT clears it. */
+  stopSignal: number | undefined;
+  /** A stop or continue its parent's wait has not reported yet (WUNTRACED, WCONTINUED). */
+  waitReport: "stopped" | "continued" | undefined;
   pid = 1;
   ppid = 0;
   pgid = 1;
@@ -306,6 +310,7 @@ function processViewOf(k: Kernel): ProcessView {
     gid: 0,
     get state() {
       if (k.ended) return "Z";
+      if (k.stopSignal !== undefined) return "T";
       return k.pending !== undefined ? "S" : "R";
     },
     get argv() {

@@ -51,6 +51,11 @@ export const SHELL_CASES: readonly (readonly [string, string])[] = [
       "printf '#!/bin/sh\\necho two\\n' > /tmp/r; /tmp/r; mv /tmp/r /tmp/q; " +
       "/tmp/r 2>/dev/null; echo status $?; /tmp/q; chmod -x /tmp/q; /tmp/q 2>/dev/null; echo status $?",
   ],
+  [
+    "stopped and continued jobs",
+    "sleep 0.2 & p=$!; kill -STOP $p; kill -CONT $p; wait $p; echo status $?; " +
+      "sleep 5 & p=$!; kill -STOP $p; kill $p; kill -CONT $p; wait $p; echo status $?",
+  ],
   ["exit status", "echo out; exit 3"],
   ["here-document", "cat <<EOF\nline $((1 + 2))\nEOF"],
   ["functions", "f() { echo f:$1; return 4; }; f x; echo status $?"],

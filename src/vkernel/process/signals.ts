@@ -15,11 +15,14 @@ export const SIGTERM = 15;
 export const SIGCHLD = 17;
 export const SIGCONT = 18;
 export const SIGSTOP = 19;
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: the signals whose default action stops. */
+export const STOP_SIGNALS = (1n << 18n) | (1n << 19n) | (1n << 20n) | (1n << 21n);
 export const SIGXCPU = 24;
 
 /** Highest signal number (the real-time signals end at 64). */
 export const NSIG = 64;
 
+export const SA_NOCLDSTOP = 0x1;
 export const SA_SIGINFO = 0x4;
 export const SA_RESTORER = 0x0400_0000;
 export const SA_ONSTACK = 0x0800_0000;

@@ -19,7 +19,16 @@ import { ExecRefused, type ProgramSource } from "./program.js";
 import { deliverSignal } from "./signal-frame.js";
 import { runSlice } from "./slice.js";
 import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
-import { SIGALRM, SIGCHLD, SIGINT, SIGKILL, signalBit } from "./signals.js";
+import {
+  SA_NOCLDSTOP,
+  SIGALRM,
+  SIGCHLD,
+  SIGCONT,
+  SIGINT,
+  SIGKILL,
+  signalBit,
+  STOP_SIGNALS,
+} from "./signals.js";
 
 const RAX = 0;
 /** Rounds between two turns of the host event loop (timers, Ctrl-C). */
@@ -95,9 +104,38 @@ export class System {
    */
   signal(target: Kernel, signal: number): void {
     if (signal === 0 || target.ended) return;
+    // SIGCONT resumes a stopped process however it is handled, and a stop
+    // signal and SIGCONT each discard the other's pending ones (signal(7)).
+    if (signal === SIGCONT) this.resume(target);
+    if ((signalBit(signal) & STOP_SIGNALS) !== 0n) {
+      target.signals.pending &= ~signalBit(SIGCONT);
+    }
     const disposition = target.signals.disposition(signal);
     if (disposition === "ignore" || disposition === "continue") return;
     target.signals.pending |= signalBit(signal);
+  }
+
+  /** Default action "stop": the process runs no more until SIGCONT; its parent hears of it. */
+  private stop(k: Kernel, signal: number): void {
+    k.stopSignal = signal;
+    k.waitReport = "stopped";
+    this.tellParent(k);
+  }
+
+  /** SIGCONT: a stopped process runs again (its blocked syscall, if any, goes on waiting). */
+  private resume(k: Kernel): void {
+    k.signals.pending &= ~STOP_SIGNALS;
+    if (k.stopSignal === undefined) return;
+    k.stopSignal = undefined;
+    k.waitReport = "continued";
+    this.tellParent(k);
+  }
+
+  /** SIGCHLD for a child's stop or continue, unless the parent asked not (SA_NOCLDSTOP). */
+  private tellParent(k: Kernel): void {
+    const parent = this.processes.get(k.ppid);
+    if (parent === undefined || parent.ended) return;
+    if ((parent.signals.action(SIGCHLD).flags & SA_NOCLDSTOP) === 0) this.signal(parent, SIGCHLD);
   }
 
   /** The run: schedules every process until `first` (pid 1) ends; its exit code. */
@@ -203,6 +241,12 @@ export class System {
 
   /** One turn of one process; true when its code ran or its state changed. */
   private async turn(k: Kernel): Promise<boolean> {
+    if (k.stopSignal !== undefined) {
+      // A stopped process only dies (SIGKILL); it runs nothing else.
+      if ((k.signals.pending & signalBit(SIGKILL)) === 0n) return false;
+      this.end(k, SIGKILL);
+      return true;
+    }
     if (!this.actOnSignals(k)) return true;
     if (k.pending !== undefined) {
       k.wakeAt = undefined;
@@ -233,8 +277,10 @@ export class System {
       if (signal === 0) return true;
       k.signals.pending &= ~signalBit(signal);
       const disposition = k.signals.disposition(signal);
-      if (disposition === "ignore" || disposition === "continue" || disposition === "stop") {
-        continue;
+      if (disposition === "ignore" || disposition === "continue") continue;
+      if (disposition === "stop") {
+        this.stop(k, signal);
+        return false;
       }
       if (disposition !== "handler") {
         this.end(k, signal | (disposition === "core" ? 0x80 : 0));

@@ -23,7 +23,10 @@ const CLONE_PARENT_SETTID = 0x100000;
 const CLONE_CHILD_SETTID = 0x1000000;
 
 const WNOHANG = 1;
+/** wait4's WUNTRACED; waitid's WSTOPPED. */
+const WSTOPPED = 2;
 const WEXITED = 4;
+const WCONTINUED = 8;
 const WNOWAIT = 0x0100_0000;
 const P_ALL = 0;
 const P_PID = 1;
@@ -90,11 +93,35 @@ function wait4(k: Kernel, a: SyscallArgs): SyscallResult {
   const children = matching(k, selector);
   if (children.length === 0) return -ECHILD;
   const zombie = children.find((c) => c.ended);
-  if (zombie === undefined) return (options & WNOHANG) !== 0 ? 0 : BLOCK;
+  if (zombie === undefined) {
+    const changed = reportable(children, options);
+    if (changed === undefined) return (options & WNOHANG) !== 0 ? 0 : BLOCK;
+    // A stopped child's status is 0x7f | signal << 8; a continued one's 0xffff.
+    const status =
+      changed.waitReport === "stopped" ? 0x7f | ((changed.stopSignal ?? 0) << 8) : 0xffff;
+    if (num(a[1]) !== 0) k.view().setInt32(num(a[1]), status, true);
+    if (num(a[3]) !== 0) k.bytes().fill(0, num(a[3]), num(a[3]) + 144);
+    changed.waitReport = undefined;
+    return changed.pid;
+  }
   if (num(a[1]) !== 0) k.view().setInt32(num(a[1]), waitStatus(zombie), true);
   if (num(a[3]) !== 0) k.bytes().fill(0, num(a[3]), num(a[3]) + 144); // struct rusage
   k.system?.reap(zombie);
   return zombie.pid;
+}
+
+/** siginfo si_code of a stopped and a continued child. */
+const CLD_STOPPED = 5;
+const CLD_CONTINUED = 6;
+
+/** A child whose stop or continue the wait's options ask for and nobody has reported. */
+function reportable(children: readonly Kernel[], options: number): Kernel | undefined {
+  return children.find(
+    (c) =>
+      !c.ended &&
+      ((c.waitReport === "stopped" && (options & WSTOPPED) !== 0) ||
+        (c.waitReport === "continued" && (options & WCONTINUED) !== 0)),
+  );
 }
 
 /** waitid(2): idtype, id, siginfo_t *infop, options. */
@@ -102,13 +129,27 @@ function waitid(k: Kernel, a: SyscallArgs): SyscallResult {
   const idtype = int(a[0]);
   const id = int(a[1]);
   const options = int(a[3]);
-  if ((options & WEXITED) === 0) return -EINVAL;
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -EINVAL;
   const selector = (c: Kernel): boolean =>
     idtype === P_ALL ? true : idtype === P_PID ? c.pid === id : idtype === P_PGID && c.pgid === id;
   const children = matching(k, selector);
   if (children.length === 0) return -ECHILD;
-  const zombie = children.find((c) => c.ended);
+  const zombie = (options & WEXITED) !== 0 ? children.find((c) => c.ended) : undefined;
   const info = num(a[2]);
+  const changed = zombie === undefined ? reportable(children, options) : undefined;
+  if (changed !== undefined) {
+    if (info !== 0) {
+      const v = k.view();
+      k.bytes().fill(0, info, info + 128);
+      v.setInt32(info, 17, true); // si_signo = SIGCHLD
+      const stopped = changed.waitReport === "stopped";
+      v.setInt32(info + 8, stopped ? CLD_STOPPED : CLD_CONTINUED, true);
+      v.setInt32(info + 16, changed.pid, true);
+      v.setInt32(info + 24, stopped ? (changed.stopSignal ?? 0) : 18, true); // SIGCONT
+    }
+    if ((options & WNOWAIT) === 0) changed.waitReport = undefined;
+    return 0;
+  }
   if (zombie === undefined) {
     if ((options & WNOHANG) === 0) return BLOCK;
     if (info !== 0) k.bytes().fill(0, info, info + 128);

@@ -19,7 +19,7 @@ export interface ProcMapping {
  * A process's scheduling state as stat's field 3 shows it: R running or
  * runnable, S asleep in a syscall, Z ended and not yet reaped (a zombie).
  */
-export type ProcessState = "R" | "S" | "Z";
+export type ProcessState = "R" | "S" | "T" | "Z";
 
 /** The signal sets stat and status show (bit n-1 is signal n). */
 export interface SignalMasks {
@@ -88,6 +88,7 @@ export function renderEnviron(view: ProcessView): string {
 const STATE_NAMES: Record<ProcessState, string> = {
   R: "R (running)",
   S: "S (sleeping)",
+  T: "T (stopped)",
   Z: "Z (zombie)",
 };
 
