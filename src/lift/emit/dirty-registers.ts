@@ -12,6 +12,7 @@
 // (lift-function.ts falls back to spilling everything on a mismatch).
 import { Mnemonic } from "iced-x86";
 import { gprIndex, type DecodedInstruction } from "../decode.js";
+import { CMOVS, SETS } from "../semantics/conditions.js";
 import type { DiscoveredBlock } from "../discover.js";
 import { isCall } from "./lift-block.js";
 import type { Successors } from "./loops.js";
@@ -55,38 +56,8 @@ const WRITES_OPERAND_0 = new Set<Mnemonic>([
   Mnemonic.Lzcnt,
   Mnemonic.Bsf,
   Mnemonic.Bsr,
-  Mnemonic.Cmovo,
-  Mnemonic.Cmovno,
-  Mnemonic.Cmovb,
-  Mnemonic.Cmovae,
-  Mnemonic.Cmove,
-  Mnemonic.Cmovne,
-  Mnemonic.Cmovbe,
-  Mnemonic.Cmova,
-  Mnemonic.Cmovs,
-  Mnemonic.Cmovns,
-  Mnemonic.Cmovp,
-  Mnemonic.Cmovnp,
-  Mnemonic.Cmovl,
-  Mnemonic.Cmovge,
-  Mnemonic.Cmovle,
-  Mnemonic.Cmovg,
-  Mnemonic.Seto,
-  Mnemonic.Setno,
-  Mnemonic.Setb,
-  Mnemonic.Setae,
-  Mnemonic.Sete,
-  Mnemonic.Setne,
-  Mnemonic.Setbe,
-  Mnemonic.Seta,
-  Mnemonic.Sets,
-  Mnemonic.Setns,
-  Mnemonic.Setp,
-  Mnemonic.Setnp,
-  Mnemonic.Setl,
-  Mnemonic.Setge,
-  Mnemonic.Setle,
-  Mnemonic.Setg,
+  ...CMOVS,
+  ...SETS,
 ]);
 
 /** Instructions that write no register at all. */

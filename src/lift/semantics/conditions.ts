@@ -34,3 +34,42 @@ export function conditionOf(mnemonic: Mnemonic): ConditionCode {
   cache.set(mnemonic, cc);
   return cc;
 }
+
+/** cmovCC, in condition-code order. */
+export const CMOVS = [
+  Mnemonic.Cmovo,
+  Mnemonic.Cmovno,
+  Mnemonic.Cmovb,
+  Mnemonic.Cmovae,
+  Mnemonic.Cmove,
+  Mnemonic.Cmovne,
+  Mnemonic.Cmovbe,
+  Mnemonic.Cmova,
+  Mnemonic.Cmovs,
+  Mnemonic.Cmovns,
+  Mnemonic.Cmovp,
+  Mnemonic.Cmovnp,
+  Mnemonic.Cmovl,
+  Mnemonic.Cmovge,
+  Mnemonic.Cmovle,
+  Mnemonic.Cmovg,
+];
+/** setCC, in condition-code order. */
+export const SETS = [
+  Mnemonic.Seto,
+  Mnemonic.Setno,
+  Mnemonic.Setb,
+  Mnemonic.Setae,
+  Mnemonic.Sete,
+  Mnemonic.Setne,
+  Mnemonic.Setbe,
+  Mnemonic.Seta,
+  Mnemonic.Sets,
+  Mnemonic.Setns,
+  Mnemonic.Setp,
+  Mnemonic.Setnp,
+  Mnemonic.Setl,
+  Mnemonic.Setge,
+  Mnemonic.Setle,
+  Mnemonic.Setg,
+];

@@ -5,7 +5,7 @@ import { Code, Mnemonic, Register } from "iced-x86";
 import { ALL_FLAGS, ZF } from "../emit/flags.js";
 import { registerSize, type FunctionContext } from "../emit/function-context.js";
 import { i32, type Expr, type Size } from "../emit/wasm.js";
-import { conditionOf } from "./conditions.js";
+import { CMOVS, conditionOf, SETS } from "./conditions.js";
 import { specialRegisterMove } from "./privileged.js";
 import type { SemanticsEntry } from "./types.js";
 
@@ -198,43 +198,6 @@ function cmov(ctx: FunctionContext): void {
 function setcc(ctx: FunctionContext): void {
   ctx.write(0, ctx.m.i64.extend_u(ctx.condition(conditionOf(ctx.ins.mnemonic))));
 }
-
-const CMOVS = [
-  Mnemonic.Cmovo,
-  Mnemonic.Cmovno,
-  Mnemonic.Cmovb,
-  Mnemonic.Cmovae,
-  Mnemonic.Cmove,
-  Mnemonic.Cmovne,
-  Mnemonic.Cmovbe,
-  Mnemonic.Cmova,
-  Mnemonic.Cmovs,
-  Mnemonic.Cmovns,
-  Mnemonic.Cmovp,
-  Mnemonic.Cmovnp,
-  Mnemonic.Cmovl,
-  Mnemonic.Cmovge,
-  Mnemonic.Cmovle,
-  Mnemonic.Cmovg,
-];
-const SETS = [
-  Mnemonic.Seto,
-  Mnemonic.Setno,
-  Mnemonic.Setb,
-  Mnemonic.Setae,
-  Mnemonic.Sete,
-  Mnemonic.Setne,
-  Mnemonic.Setbe,
-  Mnemonic.Seta,
-  Mnemonic.Sets,
-  Mnemonic.Setns,
-  Mnemonic.Setp,
-  Mnemonic.Setnp,
-  Mnemonic.Setl,
-  Mnemonic.Setge,
-  Mnemonic.Setle,
-  Mnemonic.Setg,
-];
 
 export const dataTransferSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Mov, mov],

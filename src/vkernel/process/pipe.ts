@@ -6,6 +6,7 @@
 // end of file; a write with no readers left is EPIPE, and the writer gets
 // SIGPIPE (syscalls/fs-io.ts callers see -EPIPE; process/signal-send.ts).
 import { EAGAIN, EPIPE, ESPIPE } from "../errno.js";
+import { ByteQueue } from "../vfs/byte-queue.js";
 import type { DirEntry, VfsNode, VfsStat } from "../vfs/types.js";
 
 /** open(2) status flag (asm-generic/fcntl.h). */
@@ -17,25 +18,19 @@ const S_IFIFO = 0o010000;
 let nextInode = 1;
 
 export class PipeBuffer {
-  private chunks: Uint8Array[] = [];
-  size = 0;
+  private readonly queue = new ByteQueue();
   readers = 1;
   writers = 1;
   readonly ino = nextInode++;
 
+  /** Bytes in the pipe. */
+  get size(): number {
+    return this.queue.size;
+  }
+
   read(buffer: Uint8Array): number {
     if (this.size === 0) return this.writers === 0 ? 0 : -EAGAIN;
-    let done = 0;
-    while (done < buffer.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0] as Uint8Array;
-      const n = Math.min(chunk.length, buffer.length - done);
-      buffer.set(chunk.subarray(0, n), done);
-      done += n;
-      if (n === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(n);
-    }
-    this.size -= done;
-    return done;
+    return this.queue.take(buffer);
   }
 
   write(buffer: Uint8Array): number {
@@ -45,8 +40,7 @@ export class PipeBuffer {
     // pipe(7): writes of up to PIPE_BUF (4096) bytes are atomic.
     if (buffer.length <= 4096 && buffer.length > room) return -EAGAIN;
     const n = Math.min(room, buffer.length);
-    this.chunks.push(buffer.slice(0, n));
-    this.size += n;
+    this.queue.push(buffer.slice(0, n));
     return n;
   }
 

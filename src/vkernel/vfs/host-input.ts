@@ -10,13 +10,13 @@
 // so a run that does not read stdin leaves it to the embedder; between runs
 // the stream is paused, so the host process can exit.
 import { EAGAIN, EIO } from "../errno.js";
+import { ByteQueue } from "./byte-queue.js";
 
 /** Above this many buffered bytes the host stream is paused until the guest reads. */
 const HIGH_WATER = 1 << 20;
 
 export class HostInput {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
+  private readonly queue = new ByteQueue();
   private started = false;
   private ended = false;
   private failed = false;
@@ -29,27 +29,18 @@ export class HostInput {
 
   /** Bytes that arrived and are not read yet (FIONREAD). */
   get buffered(): number {
-    return this.size;
+    return this.queue.size;
   }
 
   /** Bytes into `buffer`; 0 at end of input; -EAGAIN when nothing has arrived yet. */
   read(buffer: Uint8Array): number {
     this.start();
-    if (this.size === 0) {
+    if (this.queue.size === 0) {
       if (this.failed) return -EIO;
       return this.ended ? 0 : -EAGAIN;
     }
-    let done = 0;
-    while (done < buffer.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0] as Uint8Array;
-      const n = Math.min(chunk.length, buffer.length - done);
-      buffer.set(chunk.subarray(0, n), done);
-      done += n;
-      if (n === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(n);
-    }
-    this.size -= done;
-    if (this.size < HIGH_WATER && this.listeners.size > 0 && !this.ended) {
+    const done = this.queue.take(buffer);
+    if (this.queue.size < HIGH_WATER && this.listeners.size > 0 && !this.ended) {
       this.stream?.resume();
     }
     return done;
@@ -58,7 +49,7 @@ export class HostInput {
   /** poll(2): a read would not block (data, end of input or an error). */
   get readable(): boolean {
     this.start();
-    return this.size > 0 || this.ended || this.failed;
+    return this.queue.size > 0 || this.ended || this.failed;
   }
 
   /** Input may still arrive: a process waiting for it is not deadlocked. */
@@ -73,7 +64,7 @@ export class HostInput {
    */
   listen(wake: () => void): () => void {
     this.listeners.add(wake);
-    if (!this.ended && this.size < HIGH_WATER) this.stream?.resume();
+    if (!this.ended && this.queue.size < HIGH_WATER) this.stream?.resume();
     return () => {
       this.listeners.delete(wake);
       if (this.listeners.size === 0) this.stream?.pause();
@@ -87,9 +78,8 @@ export class HostInput {
     this.stream = stream;
     stream.on("data", (chunk: Buffer | string) => {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      this.chunks.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-      this.size += bytes.length;
-      if (this.size >= HIGH_WATER) stream.pause();
+      this.queue.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      if (this.queue.size >= HIGH_WATER) stream.pause();
       this.notify();
     });
     stream.on("end", () => {
