@@ -34,7 +34,13 @@ function run(
   command: string,
   args: readonly string[],
 ): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(command, args, { encoding: "utf8", env: ENV, maxBuffer: 64 << 20 });
+  // A hung program (native or lifted) fails its case instead of stalling the run.
+  const result = spawnSync(command, args, {
+    encoding: "utf8",
+    env: ENV,
+    maxBuffer: 64 << 20,
+    timeout: 600_000,
+  });
   if (result.error) throw result.error;
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
