@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CodeDecoder } from "../../src/lift/decode.js";
 import type { DiscoveredBlock } from "../../src/lift/discover.js";
 import { dirtyAfter, dirtyAtEntry, registersWritten } from "../../src/lift/emit/dirty-registers.js";
+import { decodedBlock } from "./decoded-block.js";
 
 const RAX = 1 << 0;
 const RCX = 1 << 1;
@@ -18,17 +19,8 @@ function decoded(bytes: number[]): {
   block: (start: number, count: number) => DiscoveredBlock;
 } {
   const decoder = new CodeDecoder([{ address: 0x1000, bytes: Uint8Array.from(bytes) }]);
-  const block = (start: number, count: number): DiscoveredBlock => {
-    const instructions = [];
-    let at = start;
-    for (let i = 0; i < count; i++) {
-      const ins = decoder.decodeAt(at);
-      if (ins === null) throw new Error(`no instruction at ${at}`);
-      instructions.push(ins);
-      at += ins.length;
-    }
-    return { start, instructions, end: at, undecodable: false };
-  };
+  const block = (start: number, count: number): DiscoveredBlock =>
+    decodedBlock(decoder, start, count);
   return { decoder, block };
 }
 

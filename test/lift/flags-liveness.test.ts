@@ -2,21 +2,12 @@
 // block end; calls clobber every flag; syscall preserves them.
 import { describe, expect, it } from "vitest";
 import { CodeDecoder } from "../../src/lift/decode.js";
-import type { DiscoveredBlock, DiscoveredFunction } from "../../src/lift/discover.js";
+import type { DiscoveredFunction } from "../../src/lift/discover.js";
 import { OF, SF } from "../../src/lift/emit/flags.js";
 import { flagEffect, flagsLiveOut } from "../../src/lift/flags-liveness.js";
+import { decodedBlock } from "./decoded-block.js";
 
-function block(decoder: CodeDecoder, start: number, count: number): DiscoveredBlock {
-  const instructions = [];
-  let at = start;
-  for (let i = 0; i < count; i++) {
-    const ins = decoder.decodeAt(at);
-    if (ins === null) throw new Error(`no instruction at ${at}`);
-    instructions.push(ins);
-    at += ins.length;
-  }
-  return { start, instructions, end: at, undecodable: false };
-}
+const block = decodedBlock;
 
 describe("flagsLiveOut", () => {
   it("keeps only the flags the successor reads before writing", () => {
