@@ -16,6 +16,7 @@ import { EMFILE } from "./errno.js";
 import { O_RDWR } from "./vfs/constants.js";
 import type { System } from "./process/system.js";
 import type { ProcessRuntime } from "./process/runtime.js";
+import type { VforkShare } from "./process/fork.js";
 import type { ExecRequest } from "./process/exec.js";
 import type { Limits } from "./process/limits.js";
 import { NSIG, SIG_DFL, SIG_IGN, SignalState, signalBit } from "./process/signals.js";
@@ -114,8 +115,14 @@ export class Kernel {
   unwind = false;
   /** A vfork(2) child has exec'd or ended: its parent may go on. */
   vforkDone = false;
+  /** A vfork child: the parent whose instance and memory it runs in (process/fork.ts). */
+  vforkShare: VforkShare | undefined;
+  /** A vfork parent: the child running in its instance and memory now. */
+  lentTo: Kernel | undefined;
   /** argv of the program image, for /proc/self/cmdline and messages. */
   argv: readonly string[];
+  /** envp of the program image (/proc/<pid>/environ). */
+  env: readonly string[];
   /** The path the program was executed from (/proc/self/exe). */
   exePath = "";
   /** The command name (prctl PR_SET_NAME; /proc/self/status Name). */
@@ -130,9 +137,12 @@ export class Kernel {
   /** ITIMER_REAL's it_interval: re-armed by this much after each SIGALRM (0: once). */
   alarmIntervalMs = 0;
 
+  /** The run's options, with `vfs` set: fork and execve pass them on unchanged. */
+  readonly options: KernelOptions;
+
   constructor(
     readonly memory: WebAssembly.Memory,
-    readonly options: KernelOptions,
+    options: KernelOptions,
     /** A forked or exec'd process's descriptors; absent: the host's stdio as 0–2. */
     inherited?: { files: Map<number, FileDescriptor>; signals: SignalState },
   ) {
@@ -140,6 +150,8 @@ export class Kernel {
     if (root === undefined)
       throw new Error("Kernel: KernelOptions needs a root directory or a vfs");
     this.root = root;
+    this.options = options.vfs === root ? options : { ...options, vfs: root };
+    this.env = options.env;
     this.buffer = memory.buffer;
     this.byteView = new Uint8Array(this.buffer);
     this.dataView = new DataView(this.buffer);
@@ -316,9 +328,8 @@ function processViewOf(k: Kernel): ProcessView {
     get argv() {
       return k.argv;
     },
-    // fork(2) passes the parent's options on; execve(2) makes them with its envp.
     get environ() {
-      return k.options.env;
+      return k.env;
     },
     get exe() {
       return k.exePath;

@@ -17,6 +17,7 @@ import { isDirectoryStat } from "../vfs/open-file.js";
 import { nameGeneration } from "../vfs/mount-vfs.js";
 import { writeCount } from "../vfs/write-log.js";
 import type { VfsNode, VfsStat } from "../vfs/types.js";
+import { returnVforkMemory } from "./fork.js";
 import { ExecRefused, type ExecFile, type Program } from "./program.js";
 import { poolFor, releaseProcess, scrubSlot, usedRanges } from "./pool.js";
 import { bindSlot, type InstanceSlot } from "./runtime.js";
@@ -233,9 +234,12 @@ export function requestExec(
  * A program of the module the process runs keeps its instance and memory
  * (ARCHITECTURE.md "vkernel": the megabinary holds every program): the
  * ranges the old image used are zeroed in place. Another module's program
- * takes a ready instance from that module's pool.
+ * takes a ready instance from that module's pool, and so does a vfork
+ * child, whose instance and memory are its parent's.
  */
 export function replaceImage(old: Kernel, program: Program, request: ExecRequest): Kernel {
+  // A vfork child gives the parent its memory back and takes a clean one.
+  returnVforkMemory(old);
   const previous = old.runtime;
   let slot: InstanceSlot | undefined;
   if (previous !== undefined && previous.slot.module === program.module) {
@@ -254,11 +258,9 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
     else files.set(fd, entry);
   }
   old.files.clear();
-  const k = new Kernel(
-    slot.memory,
-    { ...old.options, vfs: old.root, argv: request.argv, env: request.env },
-    { files, signals: old.signals.exec() },
-  );
+  const k = new Kernel(slot.memory, old.options, { files, signals: old.signals.exec() });
+  k.argv = request.argv;
+  k.env = request.env;
   k.inherit(old);
   k.pid = old.pid;
   k.ppid = old.ppid;

@@ -14,8 +14,9 @@ import { hostInput } from "../vfs/host-input.js";
 import { restoreTerminals } from "../vfs/host-terminal.js";
 import { hostOutputBlocked } from "../vfs/stdio-node.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
+import { returnVforkMemory } from "./fork.js";
 import { releaseProcess } from "./pool.js";
-import { ExecRefused, type ProgramSource } from "./program.js";
+import { ExecRefused, type Program, type ProgramSource } from "./program.js";
 import { deliverSignal } from "./signal-frame.js";
 import { runSlice } from "./slice.js";
 import { DEFAULT_PROCESS_LIMIT, type Limits } from "./limits.js";
@@ -61,6 +62,8 @@ export class System {
   readonly executables = new Map<string, KnownExecutable>();
   private nextPid = 1;
   private rounds = 0;
+  /** The processes of the scheduler's current round (one array, reused). */
+  private readonly round: Kernel[] = [];
 
   constructor(
     readonly programs: ProgramSource,
@@ -170,9 +173,14 @@ export class System {
           break;
         }
         let ran = false;
-        for (const k of [...this.processes.values()]) {
+        // This round's processes (a child forked now waits for the next one).
+        const round = this.round;
+        round.length = 0;
+        for (const k of this.processes.values()) round.push(k);
+        for (const k of round) {
           if (this.processes.get(k.pid) !== k || k.ended) continue;
-          if (await this.turn(k)) ran = true;
+          const turned = this.turn(k);
+          if (turned === true || (turned !== false && (await turned))) ran = true;
         }
         if (init().ended) break;
         if (!ran) {
@@ -239,15 +247,22 @@ export class System {
     return wake;
   }
 
-  /** One turn of one process; true when its code ran or its state changed. */
-  private async turn(k: Kernel): Promise<boolean> {
+  /**
+   * One turn of one process; true when its code ran or its state changed.
+   * Synchronous unless an execve waits for its program to be lifted.
+   */
+  private turn(k: Kernel): boolean | Promise<boolean> {
     if (k.stopSignal !== undefined) {
       // A stopped process only dies (SIGKILL); it runs nothing else.
       if ((k.signals.pending & signalBit(SIGKILL)) === 0n) return false;
       this.end(k, SIGKILL);
       return true;
     }
-    if (!this.actOnSignals(k)) return true;
+    if (k.lentTo !== undefined) {
+      // A vfork parent's memory and state block are its child's until the
+      // child execs or ends: no handler frame can be written, so every
+      // signal waits, SIGKILL too (Linux would kill the parent at once).
+    } else if (!this.actOnSignals(k)) return true;
     if (k.pending !== undefined) {
       k.wakeAt = undefined;
       const result = k.pending.retry();
@@ -259,9 +274,20 @@ export class System {
       k.pending = undefined;
       k.setGpr(RAX, BigInt(result));
     }
-    if (k.execRequest !== undefined) {
-      const replaced = await this.finishExec(k);
-      if (replaced !== k) return true;
+    const request = k.execRequest;
+    if (request !== undefined) {
+      const program = request.program;
+      if (program instanceof Promise) {
+        const refused = (err: unknown): ExecRefused => {
+          if (err instanceof ExecRefused) return err;
+          throw err;
+        };
+        return program.then(undefined, refused).then((loaded) => {
+          if (this.finishExec(k, loaded) === k) runSlice(this, k);
+          return true;
+        });
+      }
+      if (this.finishExec(k, program) !== k) return true;
     }
     runSlice(this, k);
     return true;
@@ -295,23 +321,21 @@ export class System {
     }
   }
 
-  private async finishExec(k: Kernel): Promise<Kernel> {
+  /** execve's end once its program is loaded: the process's new image, or `k` itself when refused. */
+  private finishExec(k: Kernel, program: Program | ExecRefused): Kernel {
     const request = k.execRequest;
     k.execRequest = undefined;
     if (request === undefined) return k;
-    try {
-      const program = await request.program;
-      const replaced = replaceImage(k, program, request);
-      this.processes.set(k.pid, replaced);
-      k.runtime = undefined;
-      this.wakeVforkParent(k);
-      return replaced;
-    } catch (err) {
-      if (!(err instanceof ExecRefused)) throw err;
-      k.say(err.message);
-      k.setGpr(RAX, BigInt(-err.errno));
+    if (program instanceof ExecRefused) {
+      k.say(program.message);
+      k.setGpr(RAX, BigInt(-program.errno));
       return k;
     }
+    const replaced = replaceImage(k, program, request);
+    this.processes.set(k.pid, replaced);
+    k.runtime = undefined;
+    this.wakeVforkParent(k);
+    return replaced;
   }
 
   /**
@@ -324,6 +348,7 @@ export class System {
     k.pending = undefined;
     k.execRequest = undefined;
     k.closeAll();
+    returnVforkMemory(k); // a vfork child's memory was its parent's
     releaseProcess(k); // its instance and memory serve the next process (pool.ts)
     for (const child of this.children(k)) child.ppid = 1;
     this.wakeVforkParent(k);

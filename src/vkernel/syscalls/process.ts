@@ -5,7 +5,7 @@
 import { EAGAIN, ECHILD, EINVAL, ENOSYS, EPERM, ESRCH } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { readStringArray, requestExec } from "../process/exec.js";
-import { forkProcess } from "../process/fork.js";
+import { forkProcess, vforkProcess } from "../process/fork.js";
 import { waitStatus } from "../process/system.js";
 import {
   BLOCK,
@@ -16,6 +16,7 @@ import {
   type SyscallResult,
 } from "./types.js";
 
+const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000;
 const CLONE_SETTLS = 0x80000;
@@ -34,7 +35,7 @@ const P_PGID = 2;
 
 function spawn(
   k: Kernel,
-  options: { vfork: boolean; stack?: bigint; tls?: bigint },
+  options: { vfork: boolean; shareMemory?: boolean; stack?: bigint; tls?: bigint },
 ): SyscallResult {
   const system = k.system;
   if (system === undefined) return -ENOSYS;
@@ -42,11 +43,10 @@ function spawn(
     system.reportLimit(k, `process limit of ${system.processLimit} reached (fork: EAGAIN)`);
     return -EAGAIN;
   }
-  const child = forkProcess(k, options);
+  const child = options.shareMemory ? vforkProcess(k, options) : forkProcess(k, options);
   const pid = system.adopt(child);
   if (!options.vfork) return pid;
-  // vfork(2): the parent waits until the child has exec'd or exited. The
-  // child runs on its own copy of memory, so nothing it writes reaches the parent.
+  // vfork(2): the parent waits until the child, running in its memory, has exec'd or exited.
   return k.block(() => (child.vforkDone ? pid : BLOCK));
 }
 
@@ -54,10 +54,13 @@ function spawn(
 function clone(k: Kernel, a: SyscallArgs): SyscallResult {
   const flags = num(a[0]);
   if ((flags & CLONE_THREAD) !== 0) return -EINVAL; // threads are not supported
-  // CLONE_VM is served as a copy (posix_spawn's CLONE_VM|CLONE_VFORK child
-  // only execs or exits); the low byte (the exit signal) is always SIGCHLD.
+  // CLONE_VM|CLONE_VFORK (posix_spawn) shares the parent's memory as vfork
+  // does; CLONE_VM alone is served as a copy. The low byte (the exit signal)
+  // is always SIGCHLD.
+  const vfork = (flags & CLONE_VFORK) !== 0;
   const result = spawn(k, {
-    vfork: (flags & CLONE_VFORK) !== 0,
+    vfork,
+    shareMemory: vfork && (flags & CLONE_VM) !== 0,
     stack: a[1],
     ...((flags & CLONE_SETTLS) !== 0 ? { tls: a[4] } : {}),
   });
@@ -80,9 +83,33 @@ function execve(k: Kernel, path: bigint, argvAt: bigint, envAt: bigint): Syscall
   return requestExec(k, file, argv.length > 0 ? argv : [file], env);
 }
 
-/** Children `selector` matches (wait4's pid argument: -1 any, >0 one, 0 own group, <-1 a group). */
-function matching(k: Kernel, selector: (c: Kernel) => boolean): Kernel[] {
-  return (k.system?.children(k) ?? []).filter(selector);
+/** What a wait finds among the caller's children that `selects` matches. */
+interface WaitScan {
+  any: boolean;
+  /** The first that ended (when the wait asks for exits). */
+  zombie: Kernel | undefined;
+  /** The first running one with a stop or continue the options ask for and nobody reported. */
+  changed: Kernel | undefined;
+}
+
+/** One pass over the processes, allocating no list (a blocked wait4 is asked every round). */
+function scanChildren(
+  k: Kernel,
+  selects: (c: Kernel) => boolean,
+  options: number,
+  exits: boolean,
+): WaitScan {
+  const scan: WaitScan = { any: false, zombie: undefined, changed: undefined };
+  for (const c of k.system?.processes.values() ?? []) {
+    if (c.ppid !== k.pid || !selects(c)) continue;
+    scan.any = true;
+    if (c.ended) {
+      if (exits) scan.zombie ??= c;
+    } else if (scan.changed === undefined && reportable(c, options)) {
+      scan.changed = c;
+    }
+  }
+  return scan;
 }
 
 function wait4(k: Kernel, a: SyscallArgs): SyscallResult {
@@ -90,11 +117,9 @@ function wait4(k: Kernel, a: SyscallArgs): SyscallResult {
   const options = int(a[2]);
   const selector = (c: Kernel): boolean =>
     pid === -1 ? true : pid > 0 ? c.pid === pid : pid === 0 ? c.pgid === k.pgid : c.pgid === -pid;
-  const children = matching(k, selector);
-  if (children.length === 0) return -ECHILD;
-  const zombie = children.find((c) => c.ended);
+  const { any, zombie, changed } = scanChildren(k, selector, options, true);
+  if (!any) return -ECHILD;
   if (zombie === undefined) {
-    const changed = reportable(children, options);
     if (changed === undefined) return (options & WNOHANG) !== 0 ? 0 : BLOCK;
     // A stopped child's status is 0x7f | signal << 8; a continued one's 0xffff.
     const status =
@@ -114,13 +139,11 @@ function wait4(k: Kernel, a: SyscallArgs): SyscallResult {
 const CLD_STOPPED = 5;
 const CLD_CONTINUED = 6;
 
-/** A child whose stop or continue the wait's options ask for and nobody has reported. */
-function reportable(children: readonly Kernel[], options: number): Kernel | undefined {
-  return children.find(
-    (c) =>
-      !c.ended &&
-      ((c.waitReport === "stopped" && (options & WSTOPPED) !== 0) ||
-        (c.waitReport === "continued" && (options & WCONTINUED) !== 0)),
+/** A stop or continue of `c` the wait's options ask for and nobody has reported. */
+function reportable(c: Kernel, options: number): boolean {
+  return (
+    (c.waitReport === "stopped" && (options & WSTOPPED) !== 0) ||
+    (c.waitReport === "continued" && (options & WCONTINUED) !== 0)
   );
 }
 
@@ -132,11 +155,11 @@ function waitid(k: Kernel, a: SyscallArgs): SyscallResult {
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -EINVAL;
   const selector = (c: Kernel): boolean =>
     idtype === P_ALL ? true : idtype === P_PID ? c.pid === id : idtype === P_PGID && c.pgid === id;
-  const children = matching(k, selector);
-  if (children.length === 0) return -ECHILD;
-  const zombie = (options & WEXITED) !== 0 ? children.find((c) => c.ended) : undefined;
+  const scan = scanChildren(k, selector, options, (options & WEXITED) !== 0);
+  if (!scan.any) return -ECHILD;
+  const zombie = scan.zombie;
   const info = num(a[2]);
-  const changed = zombie === undefined ? reportable(children, options) : undefined;
+  const changed = zombie === undefined ? scan.changed : undefined;
   if (changed !== undefined) {
     if (info !== 0) {
       const v = k.view();
@@ -198,7 +221,7 @@ function setsid(k: Kernel): number {
 export const processSyscalls: readonly SyscallEntry[] = [
   [56, "clone", clone],
   [57, "fork", (k) => spawn(k, { vfork: false })],
-  [58, "vfork", (k) => spawn(k, { vfork: true })],
+  [58, "vfork", (k) => spawn(k, { vfork: true, shareMemory: true })],
   [59, "execve", (k, a) => execve(k, a[0], a[1], a[2])],
   [61, "wait4", wait4],
   [109, "setpgid", setpgid],

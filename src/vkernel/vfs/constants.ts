@@ -49,12 +49,16 @@ export function modeOf(type: NodeType, permissions: number): number {
   return TYPE_BITS[type] | (permissions & 0o7777);
 }
 
+/** Node types by their S_IFMT bits shifted down (asked on every stat and exec). */
+const TYPE_OF_BITS: readonly (NodeType | undefined)[] = (() => {
+  const table: (NodeType | undefined)[] = new Array<NodeType | undefined>(16).fill(undefined);
+  for (const [type, value] of Object.entries(TYPE_BITS)) table[value >>> 12] = type as NodeType;
+  return table;
+})();
+
 /** The node type st_mode names. */
 export function typeOfMode(mode: number): NodeType {
-  const bits = mode & 0o170000;
-  for (const [type, value] of Object.entries(TYPE_BITS))
-    if (value === bits) return type as NodeType;
-  return "file";
+  return TYPE_OF_BITS[(mode & 0o170000) >>> 12] ?? "file";
 }
 
 /** d_type for getdents64(2) (DT_* in dirent.h). */

@@ -19,7 +19,7 @@ export class HostOwners {
   /** The owner the guest sees for a host stat. */
   of(st: fs.Stats): Owner {
     return (
-      this.recorded.get(key(st)) ?? {
+      (this.recorded.size === 0 ? undefined : this.recorded.get(key(st))) ?? {
         uid: st.uid === this.hostUid ? 0 : st.uid,
         gid: st.gid === this.hostGid ? 0 : st.gid,
       }
