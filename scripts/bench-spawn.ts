@@ -7,8 +7,10 @@
 // clock_gettime brackets each spawn, so host start-up is not counted. A
 // second megabinary adds a generated module of --functions trivial
 // functions, because instantiation grows with the function count
-// (ARCHITECTURE.md, measured facts). A script that prints tables; it
-// asserts nothing.
+// (ARCHITECTURE.md, measured facts). Each megabinary runs over two roots:
+// a host directory (`megalift exec --root`, where execve stats the host
+// file) and an image rootfs of the same files (`megalift run`). A script
+// that prints tables; it asserts nothing.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
@@ -17,12 +19,17 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { blake3Hex } from "../src/hash/blake3.js";
-import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "../src/lift/guest-layout.js";
-import { readLiftMetadata, runLifted } from "../src/vkernel/run.js";
-import { megabinarySource } from "../src/vkernel/process/program.js";
-import { encodeU32, writeSections } from "../src/merge/wasm-sections.js";
-import type { LinkInput, LinkedProgram } from "../src/merge/link.js";
+import type { LinkInput } from "../src/merge/link.js";
+import { readLiftMetadata } from "../src/vkernel/run.js";
+import {
+  GUEST_DRIVER,
+  GUEST_TRUE,
+  imageGuestRoot,
+  megabinary,
+  parseTimes,
+  runInVkernel,
+  type GuestRoot,
+} from "./bench-spawn-guest.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DRIVER_SOURCE = join(ROOT, "fixtures", "src", "bench", "spawn-loop.c");
@@ -32,9 +39,9 @@ const MUSL_FLAGS = ["-O2", "-static"];
 const HELP = `Usage: npm run bench:spawn -- [options]
 
 Times fork+exec+wait of a static musl \`true\`, natively and inside the
-vkernel (a small megabinary and one with --functions extra functions);
-median and p90 over --runs runs of --spawns timed spawns, each run after
---warmup untimed spawns.
+vkernel (a small megabinary and one with --functions extra functions, each
+over a host directory root and over an image rootfs); median and p90 over
+--runs runs of --spawns timed spawns, each run after --warmup untimed spawns.
 
 Options:
   --runs N          runs per row, interleaved; their spawns are pooled (default 3)
@@ -42,6 +49,7 @@ Options:
   --warmup N        untimed spawns first, so V8 has optimised the vkernel (default 500)
   --functions N     extra functions in the big megabinary (default 200000)
   --only LIST       comma-separated rows: native,small,big (default all)
+  --roots LIST      comma-separated vkernel roots: host,image (default both)
   -O N              lift optimisation level (default 1)
   -h, --help        show this help
 `;
@@ -75,14 +83,6 @@ function buildPrograms(cacheRoot: string): { driver: string; truePath: string; m
   return { driver, truePath, musl };
 }
 
-/** Per-spawn nanoseconds from the driver's "spawn-ns N" lines. */
-function parseTimes(output: string): number[] {
-  return output
-    .split("\n")
-    .filter((l) => l.startsWith("spawn-ns "))
-    .map((l) => Number(l.slice(9)));
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -107,114 +107,6 @@ function summarise(name: string, times: number[], note: string): Row {
   };
 }
 
-/**
- * A module of `count` functions `() -> i32` and an exported `run` that calls
- * each once (so linking keeps them), importing env.memory like a lifted
- * module: linked into a megabinary it gives the instantiation cost of a big
- * image without lifting one. Nothing runs it.
- */
-function manyFunctionsModule(count: number): Uint8Array {
-  const text = new TextEncoder();
-  const name = (s: string): number[] => [...encodeU32(s.length), ...text.encode(s)];
-  const limits = [0x01, ...encodeU32(INITIAL_MEMORY_PAGES), ...encodeU32(MAXIMUM_MEMORY_PAGES)];
-  const types = [1, 0x60, 0, 1, 0x7f];
-  const imports = [1, ...name("env"), ...name("memory"), 0x02, ...limits];
-  const functions = [...encodeU32(count + 1), ...new Array<number>(count + 1).fill(0)];
-  const exports = [1, ...name("run"), 0x00, ...encodeU32(count)];
-  const parts: number[][] = [encodeU32(count + 1)];
-  const trivial = [4, 0x00, 0x41, 0x00, 0x0b]; // size, no locals, i32.const 0, end
-  for (let i = 0; i < count; i++) parts.push(trivial);
-  const calls: number[] = [0x00]; // no locals
-  for (let i = 0; i < count; i++) calls.push(0x10, ...encodeU32(i), 0x1a); // call i, drop
-  calls.push(0x41, 0x00, 0x0b);
-  parts.push(encodeU32(calls.length), calls);
-  return writeSections([
-    { id: 1, body: Uint8Array.from(types) },
-    { id: 2, body: Uint8Array.from(imports) },
-    { id: 3, body: Uint8Array.from(functions) },
-    { id: 7, body: Uint8Array.from(exports) },
-    { id: 10, body: Uint8Array.from(parts.flat()) },
-  ]);
-}
-
-interface Megabinary {
-  readonly module: WebAssembly.Module;
-  readonly programs: ReadonlyMap<string, LinkedProgram>;
-  readonly bytes: number;
-}
-
-/** Links the lifted driver and true (and `extra` functions) once; cached by inputs. */
-async function megabinary(
-  inputs: readonly LinkInput[],
-  extra: number,
-  cacheDir: string,
-): Promise<Megabinary> {
-  const { linkMegabinary, readProgramsSection } = await import("../src/merge/link.js");
-  const all = [...inputs];
-  if (extra > 0) {
-    const wasm = manyFunctionsModule(extra);
-    all.push({
-      hash: `blake3:${blake3Hex(wasm)}`,
-      wasm,
-      metadata: { binary: "functions", lifterVersion: "-", base: 0, entry: 0, traps: [] },
-    });
-  }
-  const key = createHash("sha256");
-  for (const i of all) key.update(i.hash).update(i.wasm);
-  const file = join(cacheDir, `${key.digest("hex").slice(0, 16)}.wasm`);
-  let bytes: Uint8Array;
-  if (existsSync(file)) bytes = readFileSync(file);
-  else {
-    bytes = (await linkMegabinary(all)).megabinary;
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(file, bytes);
-  }
-  const module = await WebAssembly.compile(bytes);
-  const programs = new Map(readProgramsSection(module).programs.map((p) => [p.hash, p]));
-  return { module, programs, bytes: bytes.length };
-}
-
-/** The guest's root: a directory holding /bin/spawn-loop and /bin/true, as an image would. */
-const GUEST_DRIVER = "/bin/spawn-loop";
-const GUEST_TRUE = "/bin/true";
-
-/** Runs the lifted driver as pid 1 of a run over the megabinary; its per-spawn times. */
-async function runInVkernel(
-  mb: Megabinary,
-  root: string,
-  spawns: number,
-  warmup: number,
-): Promise<number[]> {
-  const { buildMapping } = await import("../src/merge/mapping.js");
-  const files = { driver: GUEST_DRIVER, truePath: GUEST_TRUE };
-  const driverBytes = readFileSync(join(root, GUEST_DRIVER));
-  const driverHash = `blake3:${blake3Hex(driverBytes)}`;
-  const trueHash = `blake3:${blake3Hex(readFileSync(join(root, GUEST_TRUE)))}`;
-  const exportOf = (hash: string): string => mb.programs.get(hash)?.export ?? "";
-  const mapping = buildMapping({
-    toolchainVersion: "bench",
-    executables: [
-      { hash: driverHash, kind: "elf", export: exportOf(driverHash), paths: [files.driver] },
-      { hash: trueHash, kind: "elf", export: exportOf(trueHash), paths: [files.truePath] },
-    ],
-  });
-  const linked = mb.programs.get(driverHash);
-  if (linked === undefined) throw new Error("the driver is not in the megabinary");
-  const out: Uint8Array[] = [];
-  const status = await runLifted({
-    module: mb.module,
-    elfBytes: driverBytes,
-    entry: { hash: driverHash, export: linked.export, name: files.driver, traps: linked.traps },
-    programs: megabinarySource(mb.module, mapping, mb.programs),
-    root,
-    argv: [files.driver, files.truePath, String(spawns), String(warmup)],
-    env: [],
-    stdout: (b) => out.push(Uint8Array.from(b)),
-  });
-  if (status !== 0) throw new Error(`the lifted driver exited ${status}`);
-  return parseTimes(Buffer.concat(out).toString("utf8"));
-}
-
 function table(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   for (const r of rows)
@@ -234,6 +126,7 @@ async function main(): Promise<void> {
       warmup: { type: "string", default: "500" },
       functions: { type: "string", default: "200000" },
       only: { type: "string" },
+      roots: { type: "string", default: "host,image" },
       O: { type: "string", short: "O", default: "1" },
       help: { type: "boolean", short: "h" },
     },
@@ -249,6 +142,8 @@ async function main(): Promise<void> {
   }
   const only = values.only?.split(",");
   const wanted = (row: string): boolean => only === undefined || only.includes(row);
+  const roots = values.roots.split(",");
+  if (roots.some((r) => r !== "host" && r !== "image")) throw new Error("bad --roots");
 
   const cacheBase = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "megalift");
   const files = buildPrograms(join(cacheBase, "bench-spawn"));
@@ -260,11 +155,11 @@ async function main(): Promise<void> {
   console.log("native: the same spawn-loop driver run directly (no node in the timed loop)");
   console.log(
     "vkernel: the lifted driver as pid 1 of runLifted in this process; root = a host " +
-      "directory holding /bin/spawn-loop and /bin/true\n",
+      "directory holding /bin/spawn-loop and /bin/true, or an image rootfs of them\n",
   );
   const work = mkdtempSync(join(tmpdir(), "megalift-bench-spawn-"));
   try {
-    const options = { runs, spawns, warmup, functions, optimize, wanted };
+    const options = { runs, spawns, warmup, functions, optimize, wanted, roots };
     await measureRows(files, work, options, cacheBase);
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -288,6 +183,7 @@ async function measureRows(
     functions: number;
     optimize: number;
     wanted: (row: string) => boolean;
+    roots: readonly string[];
   },
   cacheBase: string,
 ): Promise<void> {
@@ -296,6 +192,9 @@ async function measureRows(
   mkdirSync(join(root, "bin"), { recursive: true });
   copyFileSync(files.driver, join(root, GUEST_DRIVER));
   copyFileSync(files.truePath, join(root, GUEST_TRUE));
+  const guestRoots: GuestRoot[] = [];
+  if (o.roots.includes("host")) guestRoots.push({ kind: "host", dir: root });
+  if (o.roots.includes("image")) guestRoots.push(await imageGuestRoot(root, work));
 
   const plans: RowPlan[] = [];
   if (wanted("native")) {
@@ -335,11 +234,14 @@ async function measureRows(
       const started = performance.now();
       const mb = await megabinary(inputs, extra, linkCache);
       const ready = ((performance.now() - started) / 1000).toFixed(1);
-      plans.push({
-        name: `vkernel, megabinary ${row === "small" ? "driver+true" : `+${extra} functions`}`,
-        note: `${(mb.bytes / 1e6).toFixed(1)} MB, linked+compiled in ${ready} s`,
-        measure: () => runInVkernel(mb, root, spawns, warmup),
-      });
+      for (const guest of guestRoots) {
+        const what = row === "small" ? "driver+true" : `+${extra} functions`;
+        plans.push({
+          name: `vkernel, megabinary ${what}, ${guest.kind === "host" ? "host dir" : "image"} root`,
+          note: `${(mb.bytes / 1e6).toFixed(1)} MB, linked+compiled in ${ready} s`,
+          measure: () => runInVkernel(mb, guest, spawns, warmup),
+        });
+      }
     }
   }
 
