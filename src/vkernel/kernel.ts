@@ -132,6 +132,8 @@ export class Kernel {
   reportedFileLimit = false;
   /** CPU milliseconds the process's code has run (--cpu-time). */
   cpuMs = 0;
+  /** When fork(2) made the process (performance.now(); execve keeps it): /proc starttime. */
+  startedMs = performance.now();
   /** When ITIMER_REAL (alarm(2), setitimer(2)) sends SIGALRM (performance.now()). */
   alarmAt: number | undefined;
   /** ITIMER_REAL's it_interval: re-armed by this much after each SIGALRM (0: once). */
@@ -352,6 +354,9 @@ function processViewOf(k: Kernel): ProcessView {
     residentBytes: () => mappingsOf(k).reduce((n, m) => n + (m.end - m.start), 0),
     signalMasks: () => signalMasksOf(k.signals),
     uptimeMs: () => performance.now(),
+    get startedMs() {
+      return k.startedMs;
+    },
     pids: () => (k.system === undefined ? [k.pid] : [...k.system.processes.keys()]),
     process: (pid) => {
       if (k.system === undefined) return pid === k.pid ? processViewOf(k) : undefined;

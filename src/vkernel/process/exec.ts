@@ -268,6 +268,7 @@ export function replaceImage(old: Kernel, program: Program, request: ExecRequest
   k.alarmAt = old.alarmAt;
   k.alarmIntervalMs = old.alarmIntervalMs;
   k.cpuMs = old.cpuMs;
+  k.startedMs = old.startedMs;
   k.exePath = request.exe ?? program.image.name;
   k.comm = posix.basename(request.path).slice(0, 15);
   k.system = old.system;

@@ -61,6 +61,8 @@ export interface ProcessView {
   signalMasks(): SignalMasks;
   /** Milliseconds since the run began: the "boot" its /proc/uptime counts from. */
   uptimeMs(): number;
+  /** When the process was forked, on the uptimeMs clock (execve keeps it, as Linux does). */
+  readonly startedMs: number;
   /** The pids of the run's processes, this one and zombies included. */
   pids(): readonly number[];
   /** A process of the run by pid (this one too); undefined once it was reaped. */

@@ -27,8 +27,8 @@ function memoryOf(view: ProcessView): { vsize: number; rssPages: number } {
 
 /**
  * stat: the 52 fields of do_task_stat on one line. There is no controlling
- * terminal (tty_nr 0, tpgid -1), no page-fault or child-time accounting,
- * and the start time is not recorded (starttime 0: at "boot"). The memory
+ * terminal (tty_nr 0, tpgid -1) and no page-fault or child-time
+ * accounting; starttime counts from the run's "boot" (/proc/uptime). The memory
  * layout fields (startcode … env_end) and kstkesp/kstkeip are 0, as Linux
  * shows them to a reader without ptrace access.
  */
@@ -58,7 +58,7 @@ export function renderStat(view: ProcessView): string {
     0, // nice
     1, // num_threads
     0, // itrealvalue (always 0 since Linux 2.6.17)
-    0, // starttime
+    ticks(view.startedMs), // starttime
     vsize,
     rssPages,
     RLIM_INFINITY, // rsslim

@@ -14,6 +14,7 @@ export interface FakeProcess extends ProcessView {
   cwd: string;
   comm: string;
   cpuMs: number;
+  startedMs: number;
   waitStatus: number;
   readonly open: Map<number, string>;
   maps: ProcMapping[];
@@ -49,6 +50,7 @@ export function fakeRun(): FakeRun {
         cwd: "/var",
         comm: "sh",
         cpuMs: 1234,
+        startedMs: 5_000,
         waitStatus: 0,
         open: new Map([
           [0, "/dev/stdin"],

@@ -37,6 +37,7 @@ describe("renderStat", () => {
     expect(f.get(14)).toBe("123"); // utime: 1.234 s at 100 Hz
     expect(f.get(18)).toBe("20"); // priority
     expect(f.get(20)).toBe("1"); // num_threads
+    expect(f.get(22)).toBe("500"); // starttime: 5 s after the run's start, at 100 Hz
     // vsize: the three mappings (3 pages); rss: 3 MiB in pages.
     expect([f.get(23), f.get(24)]).toEqual([String(3 * 4096), "768"]);
     expect(f.get(25)).toBe("18446744073709551615");
