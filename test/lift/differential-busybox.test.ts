@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -196,6 +197,47 @@ describe("lifted busybox sh runs pipelines and processes like native", () => {
     expect(status).toBe(130);
     expect(stdout).toBe("");
     expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it("passes the host's Ctrl-Z (SIGTSTP) to the guest, which may catch it", async () => {
+    const script = "trap 'echo caught TSTP; exit 3' TSTP; while :; do :; done";
+    const child = spawn(process.execPath, [CLI, "exec", "--root", ROOT, shell, "-c", script], {
+      env: ENV,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let sent = 0;
+    setTimeout(() => {
+      sent = Date.now();
+      child.kill("SIGTSTP");
+    }, 3000);
+    expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(3);
+    expect(stdout).toBe("caught TSTP\n");
+    // A computing guest hears the host within a slice or so, not after 64 of
+    // them (over 10 s when the scheduler counted rounds alone).
+    expect(Date.now() - sent).toBeLessThan(5000);
+  }, 30_000);
+
+  it("stops with the guest on the host's Ctrl-Z (SIGTSTP) and goes on when continued", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "exec", "--root", ROOT, shell, "-c", "sleep 4; echo after"],
+      { env: ENV, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const state = (): string => readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]![0]!;
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // the guest is in its sleep
+    child.kill("SIGTSTP");
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past the sleep's end
+    // sleep and sh stopped, and megalift with them, as a job of the host's shell.
+    expect(state()).toBe("T");
+    expect(stdout).toBe("");
+    child.kill("SIGCONT");
+    expect(await exited).toBe(0);
+    expect(stdout).toBe("after\n");
   }, 30_000);
 
   it("runs other processes while one waits for the host's stdin", async () => {

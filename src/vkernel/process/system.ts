@@ -15,6 +15,8 @@ import { restoreTerminals } from "../vfs/host-terminal.js";
 import { hostOutputBlocked } from "../vfs/stdio-node.js";
 import { replaceImage, type KnownExecutable } from "./exec.js";
 import { returnVforkMemory } from "./fork.js";
+import { HostSignals } from "./host-signals.js";
+import { earliestWake, fireAlarms } from "./wakeups.js";
 import { releaseProcess } from "./pool.js";
 import { ExecRefused, type Program, type ProgramSource } from "./program.js";
 import { deliverSignal } from "./signal-frame.js";
@@ -25,15 +27,20 @@ import {
   SIGALRM,
   SIGCHLD,
   SIGCONT,
-  SIGINT,
   SIGKILL,
   signalBit,
   STOP_SIGNALS,
 } from "./signals.js";
 
 const RAX = 0;
-/** Rounds between two turns of the host event loop (timers, Ctrl-C). */
+/**
+ * The host event loop (timers, Ctrl-C, stdin, the pools' refills) gets a
+ * turn every this many rounds, and at least every HOST_TURN_MS: a process
+ * that computes spends its whole CPU budget in one slice (over 100 ms), so
+ * counting rounds alone left a busy guest deaf to Ctrl-C for 10 s and more.
+ */
 const ROUNDS_PER_HOST_TURN = 64;
+const HOST_TURN_MS = 10;
 
 export interface SystemOptions {
   /** Loop back-edges between two yields of one process. */
@@ -146,25 +153,33 @@ export class System {
     // execve replaces a process's Kernel, so the first process is followed by pid.
     const pid = first.pid;
     const init = (): Kernel => this.processes.get(pid) ?? first;
-    // Ctrl-C on the host (SIGINT to megalift) goes to the foreground process
-    // group (pid 1's unless a shell set another with tcsetpgrp), as a
-    // terminal sends it.
+    // The host terminal's Ctrl-C, Ctrl-\\, Ctrl-Z and resizes go to the
+    // foreground process group (host-signals.ts).
     let wakeNow: (() => void) | undefined;
-    const interrupt = (): void => {
-      const live = [...this.processes.values()].filter((k) => !k.ended);
-      const fg = live.some((k) => k.pgid === this.foreground) ? this.foreground : init().pgid;
-      for (const k of live) if (k.pgid === fg) this.signal(k, SIGINT);
-      wakeNow?.(); // the scheduler may be asleep until a far timeout
-    };
-    process.on("SIGINT", interrupt);
+    const hostSignals = new HostSignals(
+      {
+        foregroundGroup: () => {
+          const fg = this.foreground;
+          for (const k of this.processes.values()) if (!k.ended && k.pgid === fg) return k.pgid;
+          return init().pgid;
+        },
+        signalGroup: (pgid, signal) => {
+          for (const k of this.processes.values()) {
+            if (!k.ended && k.pgid === pgid) this.signal(k, signal);
+          }
+        },
+      },
+      () => wakeNow?.(), // the scheduler may be asleep until a far timeout
+    );
     // Input for a process waiting on the host's stdin wakes the scheduler too.
     const input = hostInput();
     const stopListening = input.listen(() => wakeNow?.());
     const wallMs = this.options.limits?.wallMs;
     const deadline = wallMs === undefined ? undefined : performance.now() + wallMs;
+    let hostTurnAt = performance.now();
     try {
       while (!init().ended) {
-        this.fireAlarms();
+        fireAlarms(this.processes.values(), (k) => this.signal(k, SIGALRM));
         if (wallMs !== undefined && deadline !== undefined && performance.now() >= deadline) {
           init().say(
             `vkernel: wall-time limit of ${wallMs / 1000} s reached; every process is killed`,
@@ -184,7 +199,8 @@ export class System {
         }
         if (init().ended) break;
         if (!ran) {
-          let wake = this.earliestWake(deadline);
+          if (init().stopSignal !== undefined && hostSignals.stopWithGuest(init().pgid)) continue;
+          let wake = earliestWake([...this.processes.values()], deadline);
           // The host gives no event when its full output pipe drains: poll.
           if (hostOutputBlocked()) wake = Math.min(wake ?? Infinity, performance.now() + 1);
           if (wake === undefined && !input.open) {
@@ -204,13 +220,18 @@ export class System {
             };
           });
           wakeNow = undefined;
-        } else if (++this.rounds % ROUNDS_PER_HOST_TURN === 0) {
+          hostTurnAt = performance.now();
+        } else if (
+          ++this.rounds % ROUNDS_PER_HOST_TURN === 0 ||
+          performance.now() - hostTurnAt >= HOST_TURN_MS
+        ) {
           await nextTick();
+          hostTurnAt = performance.now();
         }
       }
       return exitCode(init());
     } finally {
-      process.off("SIGINT", interrupt);
+      hostSignals.close();
       stopListening();
       restoreTerminals();
       for (const k of this.processes.values()) {
@@ -219,32 +240,6 @@ export class System {
       }
       this.processes.clear();
     }
-  }
-
-  /** ITIMER_REAL: SIGALRM to each process whose alarm is due, re-armed by its interval. */
-  private fireAlarms(): void {
-    const now = performance.now();
-    for (const k of this.processes.values()) {
-      if (k.ended || k.alarmAt === undefined || k.alarmAt > now) continue;
-      k.alarmAt = k.alarmIntervalMs > 0 ? now + k.alarmIntervalMs : undefined;
-      this.signal(k, SIGALRM);
-    }
-  }
-
-  private earliestWake(deadline: number | undefined): number | undefined {
-    let wake: number | undefined;
-    for (const k of this.processes.values()) {
-      if (!k.ended && k.alarmAt !== undefined) wake = Math.min(wake ?? k.alarmAt, k.alarmAt);
-    }
-    // Asleep with no timeout but a wall-time limit: wake to enforce it.
-    const anySleeper = [...this.processes.values()].some((k) => !k.ended && k.wakeAt !== undefined);
-    if (deadline !== undefined && anySleeper) wake = deadline;
-    for (const k of this.processes.values()) {
-      if (!k.ended && k.pending !== undefined && k.wakeAt !== undefined) {
-        wake = wake === undefined ? k.wakeAt : Math.min(wake, k.wakeAt);
-      }
-    }
-    return wake;
   }
 
   /**
