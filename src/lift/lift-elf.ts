@@ -168,8 +168,9 @@ export function finishLift(
 }
 
 /** Step 1 for shard `index` of `count` of a planned ELF: its functions, lifted. */
-export function startShard(name: string, plan: LiftPlan, index: number, count: number): ShardLift {
-  return new ShardLift(name, plan, shardFunctions(plan.functions, index, count), index);
+function startShard(name: string, plan: LiftPlan, index: number, count: number): ShardLift {
+  const functions = shardFunctions(plan.functions, index, count);
+  return new ShardLift(name, index, functions, plan.discovery.functions);
 }
 
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {

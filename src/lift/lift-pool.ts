@@ -4,97 +4,32 @@
 // (lift-shard-plan.ts shardCountFor) is split into shard tasks, one per
 // worker at most, and this thread assembles their modules (issue 4 item 7).
 //
-// Shard tasks and whole-ELF tasks share the one FIFO queue and the one set
-// of workers, so lifting a big ELF among many small ones (transform) never
-// runs more than `workers` lifting threads; the assembly of a sharded ELF
-// runs here, beside them. A shard waits (after lifting, before its passes)
-// for the outlines of the other shards of its ELF; they were queued with it
-// and are at most as many as the workers, so the queue cannot deadlock.
+// This thread plans a sharded lift (parse, decode, discover: once, not in
+// every worker) and sends each shard task its functions (lift-shard-plan.ts
+// ShardWork). Shard tasks and whole-ELF tasks share the one FIFO queue and
+// the one set of workers, so lifting a big ELF among many small ones
+// (transform) never runs more than `workers` lifting threads; the planning
+// and assembly of a sharded ELF run here, beside them. A shard waits (after
+// lifting, before its passes) for the outlines of the other shards of its
+// ELF; they were queued with it and are at most as many as the workers, so
+// the queue cannot deadlock.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { MegaliftError, type ErrorCode } from "../errors.js";
 import { packageRoot } from "../package-root.js";
 import { DEFAULT_OPTIMIZE } from "./abi.js";
 import { liftWithCache, type CachedLift } from "./lift-cache.js";
 import type { LiftLayout, LiftResult, PlanFacts } from "./lift-elf.js";
-import { codeBytesOf, guestImageOf, shardCountFor } from "./lift-shard-plan.js";
-import type { ShardLayout } from "./lift-shard-layout.js";
+import { failureError, type FromWorker, type ToWorker } from "./lift-pool-messages.js";
+import {
+  codeBytesOf,
+  guestImageOf,
+  shardCountFor,
+  shardWork,
+  type ShardWork,
+} from "./lift-shard-plan.js";
 import type { ShardOutline } from "./lift-shard.js";
-
-export interface LiftJob {
-  readonly kind: "elf";
-  readonly id: number;
-  readonly name: string;
-  readonly bytes: Uint8Array;
-  readonly optimize?: number | undefined;
-  readonly cacheDir?: string | undefined;
-}
-
-export interface ShardJob {
-  readonly kind: "shard";
-  readonly id: number;
-  readonly name: string;
-  readonly bytes: Uint8Array;
-  readonly index: number;
-  readonly count: number;
-  readonly optimize: number;
-}
-
-/** The answer to a shard's outline: the final module's layout and its trap offset. */
-export interface ShardLayoutMessage {
-  readonly kind: "layout";
-  readonly id: number;
-  readonly layout: ShardLayout;
-  readonly trapOffset: number;
-}
-
-/** Another shard of the same ELF failed: stop waiting. */
-export interface ShardAbort {
-  readonly kind: "abort";
-  readonly id: number;
-}
-
-export type ToWorker = LiftJob | ShardJob | ShardLayoutMessage | ShardAbort;
-
-interface Failure {
-  readonly ok: false;
-  readonly code: string | undefined;
-  readonly message: string;
-}
-
-export type LiftJobResult =
-  | { readonly id: number; readonly ok: true; readonly lifted: CachedLift }
-  | ({ readonly id: number } & Failure);
-
-export type FromWorker =
-  | { readonly kind: "elf-done"; readonly result: LiftJobResult }
-  | {
-      readonly kind: "outline";
-      readonly id: number;
-      readonly outline: ShardOutline;
-      readonly facts: PlanFacts;
-    }
-  | ({ readonly kind: "shard-done"; readonly id: number } & (
-      { readonly ok: true; readonly wasm: Uint8Array } | Failure
-    ));
-
-/** A failure as it crosses threads: the error code survives, the class does not. */
-export function describeFailure(err: unknown): Failure {
-  const e = err as { code?: unknown; message?: unknown };
-  return {
-    ok: false,
-    code: typeof e.code === "string" ? e.code : undefined,
-    message: typeof e.message === "string" ? e.message : String(err),
-  };
-}
-
-function failureError(f: Failure): Error {
-  return f.code !== undefined
-    ? new MegaliftError(f.code as ErrorCode, f.message)
-    : new Error(f.message);
-}
 
 /** The compiled worker script (tests run the sources; workers need the build in dist/). */
 function workerFile(): string {
@@ -130,7 +65,6 @@ interface Task {
 /** A shard's first step, and the worker that waits for its layout. */
 interface Outlined {
   readonly outline: ShardOutline;
-  readonly facts: PlanFacts;
   readonly worker: Worker;
 }
 
@@ -150,6 +84,23 @@ function deferred<T>(): Deferred<T> {
   // A rejection is read where the step is awaited; do not report it as unhandled meanwhile.
   promise.catch(() => undefined);
   return { promise, resolve, reject };
+}
+
+/** The plan of a sharded lift, made here once: what the report needs and each shard's work. */
+async function planShards(
+  name: string,
+  bytes: Uint8Array,
+  count: number,
+): Promise<{ facts: PlanFacts; works: ShardWork[] }> {
+  const { planFacts } = await import("./lift-elf.js");
+  const { planLift } = await import("./lift-shard-discover.js");
+  const plan = planLift(name, bytes);
+  try {
+    const works = Array.from({ length: count }, (_, i) => shardWork(plan.functions, i, count));
+    return { facts: planFacts(plan), works };
+  } finally {
+    plan.dispose();
+  }
 }
 
 export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
@@ -198,11 +149,20 @@ export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
     pump();
   };
 
+  /** Starts workers for `count` shards, loading the lifter while this thread plans. */
+  const warmUp = (count: number): void => {
+    while (all.length < Math.min(size, count)) {
+      const worker = spawnWorker();
+      idle.push(worker);
+      worker.postMessage({ kind: "warm" } satisfies ToWorker);
+    }
+  };
+
   /**
-   * Lifts `name` in `count` shard tasks: each outlines its shard, this
-   * thread lays out the final module, each emits its code in that layout,
-   * and this thread splices it together (lift-elf.ts: the same steps in
-   * one thread). Every shard waits for all the outlines: the shards of one
+   * Lifts `name` in `count` shard tasks: this thread plans the lift, each
+   * task lifts and outlines its shard, this thread lays out the final
+   * module, each emits its code in that layout, and this thread splices it
+   * together (lift-elf.ts: the same steps in one thread). Every shard waits for all the outlines: the shards of one
    * ELF are queued together and `count` is at most the pool's size, so they
    * all get a worker.
    */
@@ -212,7 +172,9 @@ export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
     count: number,
   ): Promise<LiftResult> => {
     const started = performance.now();
+    warmUp(count);
     const lifter = await import("./lift-elf.js");
+    const { facts, works } = await planShards(name, bytes, count);
     const outlined: Deferred<Outlined>[] = [];
     const emitted: Deferred<Uint8Array>[] = [];
     const ids: number[] = [];
@@ -228,10 +190,10 @@ export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
         code.reject(err);
       };
       submit({
-        message: { kind: "shard", id, name, bytes, index, count, optimize },
+        message: { kind: "shard", id, name, bytes, work: works[index] as ShardWork, optimize },
         onMessage(message, worker) {
           if (message.kind === "outline") {
-            outline.resolve({ outline: message.outline, facts: message.facts, worker });
+            outline.resolve({ outline: message.outline, worker });
             return false;
           }
           if (message.kind !== "shard-done") return false;
@@ -255,7 +217,6 @@ export function createLiftPool(options: LiftPoolOptions = {}): LiftPool {
     const failure = outlines.find((o) => o.status === "rejected");
     if (failure !== undefined) return abort(failure.reason);
     const done = outlines.map((o) => (o as PromiseFulfilledResult<Outlined>).value);
-    const facts = (done[0] as Outlined).facts;
     let layout: LiftLayout;
     try {
       layout = lifter.layoutLift(

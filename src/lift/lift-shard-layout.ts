@@ -109,3 +109,35 @@ export function addStub(module: binaryen.Module, slot: FunctionSlot): void {
   const { params, results } = signatureTypes(slot.signature);
   module.addFunction(slot.name, params, results, [], module.unreachable());
 }
+
+/**
+ * Rearranges the module of shard `owner` in place into `layout`: every
+ * import and global in the layout's order, then its functions — the ones
+ * `owner` owns with their code, every other one as a stub. The code is
+ * moved, not copied: binaryen allocates expressions in the module's arena,
+ * so a body outlives its removed function and serves the one re-added
+ * under the same name (a copy of busybox's code cost 2 s and a second
+ * module's memory).
+ */
+export function arrangeInLayout(module: binaryen.Module, layout: ShardLayout, owner: number): void {
+  const infos: binaryen.FunctionInfo[] = [];
+  for (let i = 0; i < module.getNumFunctions(); i++)
+    infos.push(binaryen.getFunctionInfo(module.getFunctionByIndex(i)));
+  const globals: string[] = [];
+  for (let i = 0; i < module.getNumGlobals(); i++)
+    globals.push(binaryen.getGlobalInfo(module.getGlobalByIndex(i)).name);
+  for (const f of infos) module.removeFunction(f.name);
+  for (const g of globals) module.removeGlobal(g);
+  const own = new Map(
+    infos.filter((f) => f.module === null || f.module === "").map((f) => [f.name, f]),
+  );
+  addImportsAndGlobals(module, layout);
+  for (const slot of layout.functions) {
+    if (slot.import !== undefined) continue;
+    const f = slot.owner === owner ? own.get(slot.name) : undefined;
+    if (slot.owner === owner && f === undefined)
+      throw new Error(`shard ${owner} owns ${slot.name} but did not lift it`);
+    if (f === undefined) addStub(module, slot);
+    else module.addFunction(f.name, f.params, f.results, f.vars, f.body);
+  }
+}

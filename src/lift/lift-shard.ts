@@ -2,11 +2,11 @@
 // of the address-ordered list, lifted into a binaryen module of their own.
 // Lifting goes in two steps, with the final module's skeleton built in
 // between (lift-shard-assemble.ts): `outline` says what the shard defines;
-// `emitInLayout` re-emits it in the skeleton's index space — its own
-// functions with their code, every other one as a stub — so that its code
-// entries can be spliced into the final module unchanged. The unsharded
-// lift is the same code with one shard: the output does not depend on the
-// number of shards.
+// `emitInLayout` rearranges the module in place into the skeleton's index
+// space — its own functions with their code, every other one as a stub —
+// and emits it once, so that its code entries can be spliced into the final
+// module unchanged. The unsharded lift is the same code with one shard: the
+// output does not depend on the number of shards.
 //
 // Trap ids (kernel.trap's second operand) index the trap messages of the
 // whole ELF, so a shard needs to know how many traps the shards before it
@@ -25,10 +25,8 @@ import { TRAP_IMPORT } from "./emit/function-context.js";
 import { functionName, liftFunction } from "./emit/lift-function.js";
 import { i32, i64, LIFTED_FEATURES, Wasm, type Expr } from "./emit/wasm.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
-import type { LiftPlan } from "./lift-shard-discover.js";
 import {
-  addImportsAndGlobals,
-  addStub,
+  arrangeInLayout,
   functionSlots,
   globalSlots,
   type FunctionSlot,
@@ -64,7 +62,7 @@ export interface ShardOutline {
 }
 
 /** Features and the imported memory. */
-export function setUpMemory(module: binaryen.Module): void {
+function setUpMemory(module: binaryen.Module): void {
   module.setFeatures(LIFTED_FEATURES);
   module.setMemory(INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES, null, [], false, false, "memory");
   module.addMemoryImport("memory", "env", "memory");
@@ -114,31 +112,40 @@ export class ShardLift {
   blocks = 0;
   instructions = 0;
   jumpTables = 0;
+  readonly index: number;
   private readonly w: TrapRecordingWasm;
   private readonly unsupported = new Map<number, string>();
   private readonly skipped = new Map<string, SkippedFunctions>();
+  private emitted = false;
 
-  /** Lifts `functions` (a shard of plan.functions, in order) into a new module. */
+  /**
+   * Lifts shard `index`'s `functions` (in order) into a new module;
+   * `entries` holds every function entry of the ELF (calls to them are direct).
+   */
   constructor(
     name: string,
-    plan: LiftPlan,
+    index: number,
     functions: readonly DiscoveredFunction[],
-    readonly index = 0,
+    entries: { has(address: number): boolean },
   ) {
+    this.index = index;
     this.module = new binaryen.Module();
     try {
       setUpModule(this.module);
       this.w = new TrapRecordingWasm(this.module);
-      this.liftAll(name, plan, functions);
+      this.liftAll(name, functions, entries);
     } catch (err) {
       this.module.dispose();
       throw err;
     }
   }
 
-  private liftAll(name: string, plan: LiftPlan, functions: readonly DiscoveredFunction[]): void {
+  private liftAll(
+    name: string,
+    functions: readonly DiscoveredFunction[],
+    known: { has(address: number): boolean },
+  ): void {
     const w = this.w;
-    const known = plan.discovery.functions;
     const env = {
       w,
       traps: {
@@ -201,33 +208,20 @@ export class ShardLift {
   }
 
   /**
-   * The shard's code in the final module's index space: a module with the
-   * layout's imports, globals and functions — this shard's with their code,
-   * the rest as stubs — validated, passed (light passes at `optimize` 1)
-   * and emitted.
+   * The shard's code in the final module's index space: this module,
+   * rearranged into the layout (lift-shard-layout.ts arrangeInLayout) —
+   * validated, passed (light passes at `optimize` 1) and emitted. Once only:
+   * the rearranged module stands in for the other shards' code with stubs.
    */
   emitInLayout(layout: ShardLayout, trapOffset: number, optimize: number): Uint8Array {
+    if (this.emitted) throw new Error(`shard ${this.index} was emitted already`);
+    this.emitted = true;
     this.patchTraps(trapOffset);
-    const out = new binaryen.Module();
-    try {
-      setUpMemory(out);
-      addImportsAndGlobals(out, layout);
-      for (const slot of layout.functions) {
-        if (slot.import !== undefined) continue;
-        if (slot.owner !== this.index) {
-          addStub(out, slot);
-          continue;
-        }
-        const f = binaryen.getFunctionInfo(this.module.getFunction(slot.name));
-        out.addFunction(f.name, f.params, f.results, f.vars, out.copyExpression(f.body));
-      }
-      if (!out.validate()) throw new Error(`lifted shard ${this.index} does not validate`);
-      if (optimize >= 1) out.runPasses(LIGHT_PASSES);
-      binaryen.setDebugInfo(false);
-      return out.emitBinary();
-    } finally {
-      out.dispose();
-    }
+    arrangeInLayout(this.module, layout, this.index);
+    if (!this.module.validate()) throw new Error(`lifted shard ${this.index} does not validate`);
+    if (optimize >= 1) this.module.runPasses(LIGHT_PASSES);
+    binaryen.setDebugInfo(false);
+    return this.module.emitBinary();
   }
 
   /** The unsharded module as lifted, with its traps numbered (the -O2/-O3 path). */

@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { liftElf, liftElfInShards } from "../../src/lift/lift-elf.js";
 import { createLiftPool } from "../../src/lift/lift-pool.js";
-import { shardFunctions } from "../../src/lift/lift-shard-plan.js";
+import { CodeDecoder } from "../../src/lift/decode.js";
+import type { DiscoveredFunction } from "../../src/lift/discover.js";
+import { guestImageOf, liftWeight, shardFunctions } from "../../src/lift/lift-shard-plan.js";
+import { decodeFunctions, encodeFunctions } from "../../src/lift/lift-shard-wire.js";
 import { planLift } from "../../src/lift/lift-shard-discover.js";
 import { packageRoot } from "../../src/package-root.js";
 import { runLifted } from "../../src/vkernel/run.js";
@@ -42,18 +45,41 @@ describe("shardFunctions", () => {
           shardFunctions(plan.functions, i, count),
         );
         expect(shards.flat()).toEqual(plan.functions);
-        // Balanced by instructions: no shard exceeds its share by more than one function.
+        // Balanced by weight: no shard exceeds its share by more than one function.
         const weight = (fns: typeof plan.functions): number =>
-          fns.reduce(
-            (n, fn) =>
-              n + 1 + [...fn.blocks.values()].reduce((m, b) => m + b.instructions.length, 0),
-            0,
-          );
+          fns.reduce((n, fn) => n + liftWeight(fn), 0);
         const biggest = Math.max(...plan.functions.map((fn) => weight([fn])));
         for (const s of shards)
           expect(weight(s)).toBeLessThanOrEqual(weight(plan.functions) / count + biggest);
       }
     } finally {
+      plan.dispose();
+    }
+  });
+});
+
+/** Functions as plain data, every instruction's text read (it is a getter). */
+function plain(functions: readonly DiscoveredFunction[]): unknown[] {
+  return functions.map((fn) => ({
+    ...fn,
+    blocks: [...fn.blocks.values()].map((b) => ({
+      ...b,
+      instructions: b.instructions.map((ins) => ({ ...ins, text: ins.text })),
+    })),
+  }));
+}
+
+describe("encodeFunctions", () => {
+  it("gives back the decoded functions, instruction text included", () => {
+    const bytes = readFileSync(fixture("musl/x87-ops"));
+    const plan = planLift("x87-ops", bytes);
+    const decoder = new CodeDecoder(guestImageOf("x87-ops", bytes).codeRanges);
+    try {
+      const textOf = (ip: number): string => decoder.decodeAt(ip)?.text ?? "";
+      const encoded = structuredClone(encodeFunctions(plan.functions));
+      expect(plain(decodeFunctions(encoded, textOf))).toEqual(plain(plan.functions));
+    } finally {
+      decoder.dispose();
       plan.dispose();
     }
   });
