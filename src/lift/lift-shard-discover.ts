@@ -1,8 +1,7 @@
 // What every lift of one ELF starts with, sharded or not (issue 4 item 7):
-// parse, decode and discover, and order the functions by address. Every
-// worker of a sharded lift repeats this (it is deterministic, and cheaper
-// than sending the decoded functions across threads), then lifts only its
-// own shard (lift-shard-plan.ts shardFunctions).
+// parse, decode and discover, and order the functions by address. A
+// sharded lift does this once, in the pool's thread, and sends each worker
+// its shard's functions packed in typed arrays (lift-shard-wire.ts).
 import { MegaliftError } from "../errors.js";
 import { CodeDecoder } from "./decode.js";
 import { discover, type DiscoveredFunction, type Discovery } from "./discover.js";
