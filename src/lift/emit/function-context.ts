@@ -18,6 +18,8 @@ import {
 import { RESULT_DISPATCH, RESULT_HALT } from "../abi.js";
 import type { RegisterMask } from "./dirty-registers.js";
 import { RegisterTracker } from "./register-tracker.js";
+import { eachRegister, type ReloadPoint } from "./reload-points.js";
+import { KnownValues } from "./known-values.js";
 import { i32, i64, v128, Wasm, type Expr, type Size, type WasmType } from "./wasm.js";
 
 /** Collects trap messages; the lifted code passes their index to the kernel. */
@@ -61,6 +63,9 @@ export class FunctionContext {
   readonly registers = new RegisterTracker();
   /** Whether spill() stores only the dirty registers; off, it stores them all. */
   trackDirty = true;
+  /** What this block knows about register and let() values (known-values.ts). */
+  private readonly known: KnownValues;
+  private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(
     readonly w: Wasm,
@@ -70,6 +75,7 @@ export class FunctionContext {
   ) {
     this.m = w.m;
     this.flagEval = new FlagEvaluator(w);
+    this.known = new KnownValues(w);
   }
 
   /** Local types after the two parameters, for addFunction. */
@@ -122,17 +128,40 @@ export class FunctionContext {
   startBlock(): void {
     for (const pool of this.pools.values()) pool.used = 0;
     this.flags = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
+    this.forgetValues();
   }
 
-  /** Evaluates `value` once into a fresh local; returns the local. */
+  /**
+   * Drops what is known about register and let() values: at a block start,
+   * before code that is built out of execution order (edge code, built after
+   * every block) and before a loop whose body re-reads what it writes.
+   */
+  forgetValues(): void {
+    this.known.forget();
+  }
+
+  /**
+   * Evaluates `value` once into a fresh local; returns the local. The local
+   * must not be set again (use mutableLocal() for that): get() relies on it
+   * to hand out a constant instead of the local, or to skip truncations.
+   */
   let(value: Expr, type: WasmType = i64): number {
+    const local = this.temp(type);
+    if (type === i64) this.known.letSet(local, value);
+    this.emit(this.m.local.set(local, value));
+    return local;
+  }
+
+  /** A fresh local set to `value` that the caller may set again (e.g. in a loop). */
+  mutableLocal(value: Expr, type: WasmType = i64): number {
     const local = this.temp(type);
     this.emit(this.m.local.set(local, value));
     return local;
   }
 
   get(local: number, type: WasmType = i64): Expr {
-    return this.m.local.get(local, type);
+    const e = this.m.local.get(local, type);
+    return type === i64 ? this.known.letGet(local, e) : e;
   }
 
   // ---- general-purpose registers ------------------------------------------------
@@ -140,16 +169,20 @@ export class FunctionContext {
   /** The local of GPR `index`, for code that sets it directly (counts as a write). */
   gprLocal(index: number): number {
     this.registers.touched(1 << index, 0);
+    this.known.gprSet(index, undefined);
     return FIRST_GPR + index;
   }
 
   gpr(index: number): Expr {
     this.registers.read(1 << index, 0);
-    return this.m.local.get(FIRST_GPR + index, i64);
+    return this.known.gprGet(index, this.m.local.get(FIRST_GPR + index, i64));
   }
 
   setGpr(index: number, value: Expr): void {
     this.registers.written(1 << index, 0);
+    // A 32-bit write leaves the upper half zero (SDM Vol. 1 §3.4.1.1): later
+    // 32-bit reads in this block then need no truncation.
+    this.known.gprSet(index, value);
     this.emit(this.m.local.set(FIRST_GPR + index, value));
   }
 
@@ -172,8 +205,15 @@ export class FunctionContext {
     if (size === 8) return this.setGpr(index, value);
     if (size === 4) return this.setGpr(index, w.truncate(value, 4));
     const shift = isHigh8(reg) ? 8 : 0;
+    // The bytes above the write are known zero (e.g. `xor eax, eax; setb al`):
+    // no merge with the old value.
+    const known = this.known.gprWidth(index);
+    if (shift === 0 && known !== undefined && known <= size) {
+      return this.setGpr(index, w.truncate(value, size));
+    }
     const keep = ~(((1n << BigInt(size * 8)) - 1n) << BigInt(shift));
-    const inserted = m.i64.shl(w.truncate(value, size), w.c64(shift));
+    const low = w.truncate(value, size);
+    const inserted = shift === 0 ? low : m.i64.shl(low, w.c64(shift));
     this.setGpr(index, m.i64.or(m.i64.and(this.gpr(index), w.c64(keep)), inserted));
   }
 
@@ -387,7 +427,15 @@ export class FunctionContext {
   /** Loads the registers this function keeps in locals from the state block. */
   reload(): Expr[] {
     this.registers.reloaded(this.gprMask, this.xmmMask);
-    return this.load({ gpr: this.gprMask, xmm: this.xmmMask });
+    const registers = eachRegister(this.gprMask, this.xmmMask);
+    const block = this.w.block(registers.flatMap((r) => this.load(r)));
+    this.reloadPoints.push({ block, registers, use: this.registers.usePoint() });
+    return [block];
+  }
+
+  /** The reloads emitted since the last call, for pruning (reload-points.ts). */
+  takeReloadPoints(): ReloadPoint[] {
+    return this.reloadPoints.splice(0);
   }
 
   /** Loads the registers in `mask` that this function keeps in locals (an entry's live ones). */
@@ -397,6 +445,7 @@ export class FunctionContext {
     const xmms = this.xmmMask & mask.xmm;
     for (let i = 0; i < 16; i++) {
       if ((gprs & (1 << i)) !== 0) {
+        this.known.gprSet(i, undefined);
         out.push(this.m.local.set(FIRST_GPR + i, this.m.i64.load(0, 8, this.w.c32(stateGpr(i)))));
       }
       if ((xmms & (1 << i)) !== 0) {

@@ -26,6 +26,7 @@ import {
 import { backEdges, planLoops, type Successors } from "./loops.js";
 import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.js";
 import type { RegisterUse } from "./register-tracker.js";
+import { pruneReload, type ReloadPoint } from "./reload-points.js";
 import { i32, i64, type Expr } from "./wasm.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
@@ -190,6 +191,23 @@ function registersLiveIn(
   return liveIn;
 }
 
+/** Registers live at the end of a block: read by its edge code or live into a successor. */
+function liveOut(
+  start: number,
+  successors: Successors,
+  uses: ReadonlyMap<number, BlockRegisterUse>,
+  liveIn: ReadonlyMap<number, RegisterMask>,
+): RegisterMask {
+  const edge = (uses.get(start) as BlockRegisterUse).edge;
+  let gpr = edge.gpr;
+  let xmm = edge.xmm;
+  for (const s of successors.get(start) ?? []) {
+    gpr |= liveIn.get(s)?.gpr ?? 0;
+    xmm |= liveIn.get(s)?.xmm ?? 0;
+  }
+  return { gpr, xmm };
+}
+
 function emitFunctionBody(
   a: FunctionAnalysis,
   name: string,
@@ -234,6 +252,7 @@ function emitFunctionBody(
   const rBlocks = new Map<number, number>();
   const pending: { from: number; fromAddress: number; end: BlockEnd; dirty: RegisterMask }[] = [];
   const uses = new Map<number, BlockRegisterUse>();
+  const reloads = new Map<number, ReloadPoint[]>();
   for (const block of blocks) {
     ctx.startBlock();
     const entryDirty = dirtyIn.get(block.start) as RegisterMask;
@@ -241,6 +260,7 @@ function emitFunctionBody(
     ctx.registers.beginUse();
     const end = liftBlock(ctx, block, fn, env, a.liveOut.get(block.start) ?? 0);
     uses.set(block.start, { ...ctx.registers.takeUse(), edge: { gpr: 0, xmm: 0 } });
+    reloads.set(block.start, ctx.takeReloadPoints());
     const dirty = ctx.registers.dirty;
     const estimate = dirtyAfter(block, entryDirty);
     if (trackDirty && ((dirty.gpr & ~estimate.gpr) !== 0 || (dirty.xmm & ~estimate.xmm) !== 0)) {
@@ -253,6 +273,8 @@ function emitFunctionBody(
   }
   for (const { from, fromAddress, end, dirty } of pending) {
     // Edge code (budget checks, region exits) spills what the block left dirty.
+    // It is built after every block, so what the last block knew is not true here.
+    ctx.forgetValues();
     ctx.registers.dirty = dirty;
     ctx.registers.beginUse();
     // The Relooper takes one branch per (from, to) pair: a jcc whose target is
@@ -301,6 +323,12 @@ function emitFunctionBody(
   // Each entry loads the registers live there; with dirty tracking off, the
   // spills store every register, so every entry loads them all.
   const live = trackDirty ? registersLiveIn(blocks, inside, uses) : undefined;
+  if (live !== undefined) {
+    for (const block of blocks) {
+      const out = liveOut(block.start, inside, uses, live);
+      for (const point of reloads.get(block.start) ?? []) pruneReload(w, point, out);
+    }
+  }
   const entryLoads = (address: number): Expr[] =>
     ctx.load(live?.get(address) ?? { gpr: gprMask, xmm: xmmMask });
   let start = rBlocks.get(entries[0] as number) as number;

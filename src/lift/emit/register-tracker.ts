@@ -15,9 +15,28 @@ export interface RegisterUse {
 
 const NONE: RegisterMask = { gpr: 0, xmm: 0 };
 
+/**
+ * Register use after one reload (a call or syscall returning) to the end of
+ * its block: with the block's live-out registers it says which registers the
+ * reload must load (lift-function.ts prunes the others).
+ */
+export class UseAfter {
+  exposed: RegisterMask = NONE;
+  defined: RegisterMask = NONE;
+
+  /** The registers live right after the point, given those live at the block's end. */
+  live(liveOut: RegisterMask): RegisterMask {
+    return {
+      gpr: this.exposed.gpr | (liveOut.gpr & ~this.defined.gpr),
+      xmm: this.exposed.xmm | (liveOut.xmm & ~this.defined.xmm),
+    };
+  }
+}
+
 export class RegisterTracker {
   private dirtyMask: RegisterMask = NONE;
   private use: RegisterUse = { exposed: NONE, defined: NONE };
+  private points: UseAfter[] = [];
 
   /** Registers written since the last reload, as far as lifting has got. */
   get dirty(): RegisterMask {
@@ -36,6 +55,12 @@ export class RegisterTracker {
       exposed: { gpr: exposed.gpr | (gpr & ~defined.gpr), xmm: exposed.xmm | (xmm & ~defined.xmm) },
       defined,
     };
+    for (const p of this.points) {
+      p.exposed = {
+        gpr: p.exposed.gpr | (gpr & ~p.defined.gpr),
+        xmm: p.exposed.xmm | (xmm & ~p.defined.xmm),
+      };
+    }
   }
 
   /** A write of the whole local. */
@@ -58,6 +83,14 @@ export class RegisterTracker {
   /** Starts recording register use (a block, or the code on an edge out of one). */
   beginUse(): void {
     this.use = { exposed: NONE, defined: NONE };
+    this.points = [];
+  }
+
+  /** Starts recording the use after a point of the current block (until beginUse()). */
+  usePoint(): UseAfter {
+    const p = new UseAfter();
+    this.points.push(p);
+    return p;
   }
 
   /** The register use recorded since beginUse(). */
@@ -68,5 +101,8 @@ export class RegisterTracker {
   private define(gpr: number, xmm: number): void {
     const { exposed, defined } = this.use;
     this.use = { exposed, defined: { gpr: defined.gpr | gpr, xmm: defined.xmm | xmm } };
+    for (const p of this.points) {
+      p.defined = { gpr: p.defined.gpr | gpr, xmm: p.defined.xmm | xmm };
+    }
   }
 }

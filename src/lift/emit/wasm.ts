@@ -39,7 +39,7 @@ interface ExpressionAccessors {
 const peek = binaryen as unknown as ExpressionAccessors;
 
 /** The fewest bytes (1, 2, 4, 8) that hold an unsigned value. */
-function widthOf(value: bigint): Size {
+function constantWidth(value: bigint): Size {
   const v = BigInt.asUintN(64, value);
   return v <= 0xffn ? 1 : v <= 0xffffn ? 2 : v <= 0xffffffffn ? 4 : 8;
 }
@@ -58,12 +58,12 @@ export function knownWidth(e: Expr): Size {
       return peek.Load.getBytes(e) as Size;
     }
     case binaryen.ConstId:
-      return binaryen.getExpressionType(e) === i64 ? widthOf(peek.Const.getValueI64(e)) : 8;
+      return binaryen.getExpressionType(e) === i64 ? constantWidth(peek.Const.getValueI64(e)) : 8;
     case binaryen.BinaryId: {
       if (peek.Binary.getOp(e) !== binaryen.AndInt64) return 8;
       const right = peek.Binary.getRight(e);
       return binaryen.getExpressionId(right) === binaryen.ConstId
-        ? widthOf(peek.Const.getValueI64(right))
+        ? constantWidth(peek.Const.getValueI64(right))
         : 8;
     }
     default:
@@ -71,11 +71,42 @@ export function knownWidth(e: Expr): Size {
   }
 }
 
+/** The value of an i64 constant expression, or undefined for any other expression. */
+export function constantValue(e: Expr): bigint | undefined {
+  if (binaryen.getExpressionId(e) !== binaryen.ConstId || binaryen.getExpressionType(e) !== i64) {
+    return undefined;
+  }
+  return peek.Const.getValueI64(e);
+}
+
 /** Integer operations arith() emits at the operand size. */
 export type IntOp = "add" | "sub" | "and" | "or" | "xor";
 
 export class Wasm {
+  /**
+   * Widths vouched for expressions whose top node does not show them (a
+   * local.get of a local known to hold a zero-extended 32-bit value): lets
+   * truncate() emit no wrap/extend round trip for them (FunctionContext
+   * vouches; forgetWidths() drops the entries at the end of their block).
+   */
+  private readonly vouched = new Map<Expr, Size>();
+
   constructor(readonly m: binaryen.Module) {}
+
+  /** Records that `e` has at most `size` non-zero low bytes; returns `e`. */
+  vouch(e: Expr, size: Size): Expr {
+    if (size < 8) this.vouched.set(e, size);
+    return e;
+  }
+
+  forgetWidths(): void {
+    this.vouched.clear();
+  }
+
+  /** knownWidth() that also knows the vouched expressions. */
+  widthOf(e: Expr): Size {
+    return this.vouched.get(e) ?? knownWidth(e);
+  }
 
   c32(value: number): Expr {
     return this.m.i32.const(value | 0);
@@ -98,7 +129,7 @@ export class Wasm {
    * i32 operations zero the upper half, which it does not for an i64 mask.
    */
   truncate(value: Expr, size: Size): Expr {
-    if (size === 8 || knownWidth(value) <= size) return value;
+    if (size === 8 || this.widthOf(value) <= size) return value;
     if (size === 4) return this.m.i64.extend_u(this.wrap32(value));
     return this.m.i64.and(value, this.mask(size));
   }
@@ -213,9 +244,17 @@ export class Wasm {
     return this.m.i64.extend_u(value);
   }
 
-  /** Bit `bit` of an i64 as an i32 0/1. */
+  /**
+   * Bit `bit` of an i64 as an i32 0/1. A bit of the low half is taken in
+   * i32 (one 32-bit shift and mask, no 64-bit shift and wrap after it).
+   */
   bit(value: Expr, bit: number): Expr {
-    return this.m.i32.wrap(this.m.i64.and(this.m.i64.shr_u(value, this.c64(bit)), this.c64(1)));
+    const m = this.m;
+    if (bit < 32) {
+      const low = this.wrap32(value);
+      return m.i32.and(bit === 0 ? low : m.i32.shr_u(low, this.c32(bit)), this.c32(1));
+    }
+    return m.i32.wrap(m.i64.and(m.i64.shr_u(value, this.c64(bit)), this.c64(1)));
   }
 
   block(children: Expr[]): Expr {

@@ -119,8 +119,8 @@ function rotate(
       ? m.i64.rotl(ctx.get(a), ctx.get(count))
       : m.i64.rotr(ctx.get(a), ctx.get(count));
   if (size === 4) {
-    const x = m.i32.wrap(ctx.get(a));
-    const n = m.i32.wrap(ctx.get(count));
+    const x = w.wrap32(ctx.get(a));
+    const n = w.wrap32(ctx.get(count));
     return m.i64.extend_u(kind === "rol" ? m.i32.rotl(x, n) : m.i32.rotr(x, n));
   }
   const bits = size * 8;

@@ -27,8 +27,10 @@ function stringOp(kind: Kind) {
     const step = ctx.let(m.select(m.i32.load(0, 4, w.c32(STATE_DF)), w.c64(-size), w.c64(size)));
     const repeated = ctx.ins.rep || ctx.ins.repne;
     const compares = kind === "cmps" || kind === "scas";
-    const a = compares ? ctx.let(w.c64(0)) : -1;
-    const b = compares ? ctx.let(w.c64(0)) : -1;
+    // The loop below re-reads what it writes: nothing known before it holds inside.
+    ctx.forgetValues();
+    const a = compares ? ctx.mutableLocal(w.c64(0)) : -1;
+    const b = compares ? ctx.mutableLocal(w.c64(0)) : -1;
     const body: Expr[] = [];
     const advance = (reg: number): Expr =>
       m.local.set(ctx.gprLocal(reg), m.i64.add(ctx.gpr(reg), ctx.get(step)));

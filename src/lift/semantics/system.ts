@@ -35,7 +35,7 @@ function cpuid(ctx: FunctionContext): void {
   const leaf = ctx.let(m.i32.wrap(ctx.gpr(0)), i32);
   const sub = ctx.let(m.i32.wrap(ctx.gpr(1)), i32);
   const regs = [0, 3, 1, 2]; // eax, ebx, ecx, edx
-  const out = regs.map(() => ctx.let(w.c64(0)));
+  const out = regs.map(() => ctx.mutableLocal(w.c64(0)));
   let chain: Expr = m.nop();
   for (const entry of [...CPUID_TABLE].reverse()) {
     let cond = m.i32.eq(ctx.get(leaf, i32), w.c32(entry.leaf));
