@@ -253,11 +253,10 @@ export class System {
       this.end(k, SIGKILL);
       return true;
     }
-    if (k.lentTo !== undefined) {
-      // A vfork parent's memory and state block are its child's until the
-      // child execs or ends: no handler frame can be written, so every
-      // signal waits, SIGKILL too (Linux would kill the parent at once).
-    } else if (!this.actOnSignals(k)) return true;
+    // A vfork parent's memory and state block are its child's until the
+    // child execs or ends: no handler frame can be written, so every signal
+    // waits, SIGKILL too (Linux would kill the parent at once).
+    if (k.lentTo === undefined && !this.actOnSignals(k)) return true;
     if (k.pending !== undefined) {
       k.wakeAt = undefined;
       const result = k.pending.retry();
