@@ -71,6 +71,33 @@ export class AddressSpace {
     return start;
   }
 
+  /**
+   * mremap(2) without a copy: the mapping at `address` grows into the free
+   * range right after it (the new part zeroed) or shrinks in place. False
+   * when it cannot grow where it is (the caller moves it).
+   */
+  resize(address: number, oldLength: number, newLength: number): boolean {
+    const oldEnd = pageAlign(address + oldLength);
+    const newEnd = pageAlign(address + newLength);
+    if (address % PAGE_SIZE !== 0 || address < MMAP_BASE || newEnd > STACK_BOTTOM) return false;
+    if (newEnd <= oldEnd) {
+      if (newEnd < oldEnd) this.unmap(newEnd, oldEnd - newEnd);
+      if (this.mapped.has(address)) this.mapped.set(address, newEnd - address);
+      return true;
+    }
+    const i = this.free.findIndex((r) => r.start <= oldEnd && oldEnd < r.end);
+    const r = this.free[i];
+    if (r === undefined || r.start !== oldEnd || r.end < newEnd) return false;
+    if (this.usedBytes() + (newEnd - oldEnd) > this.limitBytes) {
+      this.limitHit = true;
+      return false;
+    }
+    this.take(i, oldEnd, newEnd - oldEnd);
+    this.mapped.delete(oldEnd);
+    this.mapped.set(address, newEnd - address);
+    return true;
+  }
+
   unmap(address: number, length: number): void {
     const start = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
     const end = pageAlign(address + length);

@@ -1,6 +1,7 @@
 // Memory syscalls: brk(2), mmap(2) (anonymous, and private file mappings by
 // copying), munmap(2), mprotect(2) (accepted: wasm memory has no page
-// protection), mremap(2) (move by copy), madvise(2).
+// protection), mremap(2) (in place when the range after the mapping is free,
+// else moved by copy), madvise(2).
 import { EBADF, EINVAL, ENOMEM } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
@@ -52,7 +53,8 @@ function mremap(k: Kernel, a: SyscallArgs): number {
   const old = num(a[0]);
   const oldSize = num(a[1]);
   const newSize = num(a[2]);
-  if ((int(a[3]) & MREMAP_MAYMOVE) === 0) return newSize <= oldSize ? old : -ENOMEM;
+  if (k.space.resize(old, oldSize, newSize)) return old;
+  if ((int(a[3]) & MREMAP_MAYMOVE) === 0) return -ENOMEM;
   const address = k.space.map(newSize);
   if (address === undefined) return outOfMemory(k, newSize);
   k.bytes().copyWithin(address, old, old + Math.min(oldSize, newSize));
