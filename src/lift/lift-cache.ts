@@ -1,7 +1,9 @@
 // The lift cache (ARCHITECTURE.md "Lifting" 8): lifted modules on disk keyed
 // by (BLAKE3 of the ELF file, lifter version), so a binary is lifted once.
 // Writes are atomic (temporary file + rename) so concurrent runs are safe.
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+// A new lift removes the same file's lifts by other lifter versions: they can
+// never be read again by this lifter, and busybox's is 15-18 MB each.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,5 +76,16 @@ export async function liftWithCache(
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, result.wasm);
   renameSync(tmp, file);
+  removeSuperseded(dir, hash);
   return { wasm: result.wasm, fromCache: false, hash, report: result.report };
+}
+
+/** Removes `hash`'s cached lifts by another lifter fingerprint (any -O level). */
+function removeSuperseded(dir: string, hash: string): void {
+  const current = `${hash}-${lifterFingerprint()}-O`;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(`${hash}-`) && name.endsWith(".wasm") && !name.startsWith(current)) {
+      rmSync(join(dir, name), { force: true });
+    }
+  }
 }
