@@ -8,6 +8,7 @@
 // worker cost each of them about 6 s, a fifth of its lift.
 import { parseElf64 } from "../elf/index.js";
 import { MegaliftError } from "../errors.js";
+import type { Touched } from "./call-summaries.js";
 import type { DiscoveredFunction } from "./discover.js";
 import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { encodeFunctions, type EncodedFunctions } from "./lift-shard-wire.js";
@@ -55,11 +56,17 @@ export interface ShardWork {
   readonly functions: EncodedFunctions;
   /** The entry of every function of the ELF: a call to one is a direct call. */
   readonly entries: readonly number[];
+  /** What a call to each of `entries` can touch, in the same order (call-summaries.ts). */
+  readonly touched: readonly Touched[];
 }
 
-/** Shard `index` of `count` of the address-ordered `functions`, as its worker needs it. */
+/**
+ * Shard `index` of `count` of the address-ordered `functions`, as its
+ * worker needs it; `touched` is touchedByCalls(functions).
+ */
 export function shardWork(
   functions: readonly DiscoveredFunction[],
+  touched: ReadonlyMap<number, Touched>,
   index: number,
   count: number,
 ): ShardWork {
@@ -67,6 +74,8 @@ export function shardWork(
     index,
     functions: encodeFunctions(shardFunctions(functions, index, count)),
     entries: functions.map((fn) => fn.entry),
+    // touchedByCalls has every function of `functions`.
+    touched: functions.map((fn) => touched.get(fn.entry) as Touched),
   };
 }
 

@@ -22,6 +22,7 @@ import { addTrapStub, unselectableFeature, type SkippedFunctions } from "./featu
 import { DEPTH_GLOBAL } from "./emit/control-flow.js";
 import type { DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
+import { TOUCH_ALL, type Touched } from "./call-summaries.js";
 import { functionName, liftFunction } from "./emit/lift-function.js";
 import { i32, i64, LIFTED_FEATURES, Wasm, type Expr } from "./emit/wasm.js";
 import { INITIAL_MEMORY_PAGES, MAXIMUM_MEMORY_PAGES } from "./guest-layout.js";
@@ -125,20 +126,21 @@ export class ShardLift {
 
   /**
    * Lifts shard `index`'s `functions` (in order) into a new module;
-   * `entries` holds every function entry of the ELF (calls to them are direct).
+   * `callees` holds every function entry of the ELF (calls to them are
+   * direct) with the registers a call to it can touch (call-summaries.ts).
    */
   constructor(
     name: string,
     index: number,
     functions: readonly DiscoveredFunction[],
-    entries: { has(address: number): boolean },
+    callees: ReadonlyMap<number, Touched>,
   ) {
     this.index = index;
     this.module = new binaryen.Module();
     try {
       setUpModule(this.module);
       this.w = new TrapRecordingWasm(this.module);
-      this.liftAll(name, functions, entries);
+      this.liftAll(name, functions, callees);
     } catch (err) {
       this.module.dispose();
       throw err;
@@ -148,7 +150,7 @@ export class ShardLift {
   private liftAll(
     name: string,
     functions: readonly DiscoveredFunction[],
-    known: { has(address: number): boolean },
+    known: ReadonlyMap<number, Touched>,
   ): void {
     const w = this.w;
     const env = {
@@ -164,6 +166,7 @@ export class ShardLift {
         if (!known.has(address)) return undefined;
         return functionName(address);
       },
+      touched: (address: number): Touched => known.get(address) ?? TOUCH_ALL,
       unsupported: (ins: DecodedInstruction): void => {
         if (!this.unsupported.has(ins.ip))
           this.unsupported.set(ins.ip, Mnemonic[ins.mnemonic].toLowerCase());

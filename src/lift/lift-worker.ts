@@ -44,7 +44,8 @@ async function liftShard({ name, bytes, work }: ShardJob): Promise<ShardLift> {
   const { decodeShard } = await import("./lift-shard-work.js");
   const decoded = decodeShard(name, bytes, work);
   try {
-    return new ShardLift(name, work.index, decoded.functions, new Set(work.entries));
+    const callees = new Map(work.entries.map((entry, k) => [entry, work.touched[k] as number]));
+    return new ShardLift(name, work.index, decoded.functions, callees);
   } finally {
     decoded.dispose();
   }

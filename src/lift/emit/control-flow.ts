@@ -8,6 +8,7 @@ import type { FunctionContext } from "./function-context.js";
 import { PARAM_EXPECTED_RETURN } from "./function-context.js";
 import { RESULT_DISPATCH, RESULT_RETURNED } from "../abi.js";
 import { budgetFlush } from "./budget.js";
+import type { RegisterMask } from "./dirty-registers.js";
 import { i32, i64, type Expr } from "./wasm.js";
 import { STATE_RIP } from "../guest-layout.js";
 
@@ -22,24 +23,34 @@ const RSP = 4;
  * A guest call: push the return address, spill, call (a known function
  * directly, anything else through `dispatch`), then reload — or pass a
  * non-zero result (dispatch needed, halt) straight up to our caller.
+ * Only the registers in `touched` (what the callee can touch,
+ * call-summaries.ts) are spilled before and reloaded after; the others stay
+ * in their locals, and are stored only on the way out when the call does not
+ * return normally.
  */
 export function emitCall(
   ctx: FunctionContext,
   target: Expr,
   returnAddress: number,
   callee: string | undefined,
+  touched: RegisterMask,
 ): void {
   const m = ctx.m;
   const w = ctx.w;
+  const untouched = { gpr: ~touched.gpr & 0xffff, xmm: ~touched.xmm & 0xffff };
   const t = ctx.let(target);
   ctx.setGpr(RSP, m.i64.sub(ctx.gpr(RSP), w.c64(8)));
   ctx.emit(m.i64.store(0, 1, w.pointer(ctx.gpr(RSP)), w.c64(returnAddress)));
-  ctx.emit(...ctx.spill());
+  ctx.emit(...ctx.spill(touched));
   const depth = (): Expr => m.global.get(DEPTH_GLOBAL, i32);
   ctx.emit(
     m.if(
       m.i32.ge_u(depth(), w.c32(CALL_DEPTH_LIMIT)),
-      w.block([m.i64.store(0, 8, w.c32(STATE_RIP), ctx.get(t)), m.return(w.c32(RESULT_DISPATCH))]),
+      w.block([
+        ...ctx.spill(untouched),
+        m.i64.store(0, 8, w.c32(STATE_RIP), ctx.get(t)),
+        m.return(w.c32(RESULT_DISPATCH)),
+      ]),
     ),
   );
   ctx.emit(m.global.set(DEPTH_GLOBAL, m.i32.add(depth(), w.c32(1))));
@@ -50,9 +61,12 @@ export function emitCall(
   const result = ctx.let(call, i32);
   ctx.emit(m.global.set(DEPTH_GLOBAL, m.i32.sub(depth(), w.c32(1))));
   ctx.emit(
-    m.if(m.i32.ne(ctx.get(result, i32), w.c32(RESULT_RETURNED)), m.return(ctx.get(result, i32))),
+    m.if(
+      m.i32.ne(ctx.get(result, i32), w.c32(RESULT_RETURNED)),
+      w.block([...ctx.spill(untouched), m.return(ctx.get(result, i32))]),
+    ),
   );
-  ctx.emit(...ctx.reload());
+  ctx.emit(...ctx.reload(touched));
 }
 
 /** ret [imm16]: pop, and return to the wasm caller when the address is the expected one. */

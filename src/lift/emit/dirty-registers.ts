@@ -22,6 +22,16 @@ export interface RegisterMask {
   readonly xmm: number;
 }
 
+export const EVERY_REGISTER: RegisterMask = { gpr: 0xffff, xmm: 0xffff };
+
+/**
+ * The registers a reload after `ins` loads (call-summaries.ts): those its
+ * callee can touch for a direct call, all for anything else.
+ */
+export type ReloadedBy = (ins: DecodedInstruction) => RegisterMask;
+
+const reloadsAll: ReloadedBy = () => EVERY_REGISTER;
+
 /**
  * Instructions whose semantics write no register but a register operand 0
  * (SDM Vol. 2 per mnemonic: none of them has an implicit register
@@ -77,19 +87,24 @@ export function registersWritten(ins: DecodedInstruction): RegisterMask {
   return { gpr: ins.gprMask, xmm };
 }
 
-/** After these, the lifted code reloads every register (control-flow.ts, semantics/system.ts). */
+/** After these, the lifted code reloads registers (control-flow.ts, semantics/system.ts). */
 export function reloadsAfter(ins: DecodedInstruction): boolean {
   return isCall(ins) || ins.mnemonic === Mnemonic.Syscall;
 }
 
 /** Dirty registers after `block`, from those dirty at its start. */
-export function dirtyAfter(block: DiscoveredBlock, dirtyIn: RegisterMask): RegisterMask {
+export function dirtyAfter(
+  block: DiscoveredBlock,
+  dirtyIn: RegisterMask,
+  reloadedBy: ReloadedBy = reloadsAll,
+): RegisterMask {
   let gpr = dirtyIn.gpr;
   let xmm = dirtyIn.xmm;
   for (const ins of block.instructions) {
     if (reloadsAfter(ins)) {
-      gpr = 0;
-      xmm = 0;
+      const reloaded = reloadedBy(ins);
+      gpr &= ~reloaded.gpr;
+      xmm &= ~reloaded.xmm;
       continue;
     }
     const written = registersWritten(ins);
@@ -107,12 +122,13 @@ export function dirtyAfter(block: DiscoveredBlock, dirtyIn: RegisterMask): Regis
 export function dirtyAtEntry(
   blocks: readonly DiscoveredBlock[],
   successors: Successors,
+  reloadedBy: ReloadedBy = reloadsAll,
 ): Map<number, RegisterMask> {
   const dirtyIn = new Map<number, RegisterMask>(blocks.map((b) => [b.start, { gpr: 0, xmm: 0 }]));
   for (let changed = true; changed;) {
     changed = false;
     for (const block of blocks) {
-      const out = dirtyAfter(block, dirtyIn.get(block.start) as RegisterMask);
+      const out = dirtyAfter(block, dirtyIn.get(block.start) as RegisterMask, reloadedBy);
       for (const s of successors.get(block.start) ?? []) {
         const seen = dirtyIn.get(s);
         if (seen === undefined) continue;

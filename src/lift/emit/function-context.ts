@@ -16,7 +16,7 @@ import {
   type LazyOp,
 } from "./flags.js";
 import { RESULT_DISPATCH, RESULT_HALT } from "../abi.js";
-import type { RegisterMask } from "./dirty-registers.js";
+import { EVERY_REGISTER, type RegisterMask } from "./dirty-registers.js";
 import { RegisterTracker } from "./register-tracker.js";
 import { eachRegister, type ReloadPoint } from "./reload-points.js";
 import { KnownValues } from "./known-values.js";
@@ -407,12 +407,15 @@ export class FunctionContext {
 
   // ---- state block ---------------------------------------------------------------
 
-  /** Stores the registers this function keeps in locals and has written to the state block. */
-  spill(): Expr[] {
+  /**
+   * Stores the registers this function keeps in locals and has written to
+   * the state block (of those in `only`: a call stores what its callee can touch).
+   */
+  spill(only: RegisterMask = EVERY_REGISTER): Expr[] {
     const out: Expr[] = [];
     const dirty = this.registers.dirty;
-    const gprs = this.trackDirty ? this.gprMask & dirty.gpr : this.gprMask;
-    const xmms = this.trackDirty ? this.xmmMask & dirty.xmm : this.xmmMask;
+    const gprs = (this.trackDirty ? this.gprMask & dirty.gpr : this.gprMask) & only.gpr;
+    const xmms = (this.trackDirty ? this.xmmMask & dirty.xmm : this.xmmMask) & only.xmm;
     for (let i = 0; i < 16; i++) {
       if ((gprs & (1 << i)) !== 0) {
         out.push(this.m.i64.store(0, 8, this.w.c32(stateGpr(i)), this.gpr(i)));
@@ -424,10 +427,15 @@ export class FunctionContext {
     return out;
   }
 
-  /** Loads the registers this function keeps in locals from the state block. */
-  reload(): Expr[] {
-    this.registers.reloaded(this.gprMask, this.xmmMask);
-    const registers = eachRegister(this.gprMask, this.xmmMask);
+  /**
+   * Loads the registers this function keeps in locals from the state block
+   * (of those in `only`: after a call, what the callee can have written).
+   */
+  reload(only: RegisterMask = EVERY_REGISTER): Expr[] {
+    const gprs = this.gprMask & only.gpr;
+    const xmms = this.xmmMask & only.xmm;
+    this.registers.reloaded(gprs, xmms);
+    const registers = eachRegister(gprs, xmms);
     const block = this.w.block(registers.flatMap((r) => this.load(r)));
     this.reloadPoints.push({ block, registers, use: this.registers.usePoint() });
     return [block];

@@ -12,7 +12,9 @@ import {
 } from "../discover.js";
 import { handlerFor } from "../semantics/table.js";
 import { conditionOf } from "../semantics/conditions.js";
+import { unpackTouched, type Touched } from "../call-summaries.js";
 import { emitCall, emitReturn, jumpToDispatcher, tailCall } from "./control-flow.js";
+import { EVERY_REGISTER, type ReloadedBy } from "./dirty-registers.js";
 import type { FunctionContext, TrapRegistry } from "./function-context.js";
 import { i32, Wasm, type Expr } from "./wasm.js";
 
@@ -21,6 +23,8 @@ export interface LiftEnvironment {
   readonly traps: TrapRegistry;
   /** The wasm name of the function entered at `address`, if there is one. */
   functionName(address: number): string | undefined;
+  /** The registers a direct call to the function at `address` can touch (call-summaries.ts). */
+  touched(address: number): Touched;
   /** Called once per instruction without semantics. */
   unsupported(ins: DecodedInstruction): void;
 }
@@ -39,6 +43,17 @@ export interface BlockEnd {
 
 export function isCall(ins: DecodedInstruction): boolean {
   return ins.flow === FlowControl.Call || ins.flow === FlowControl.IndirectCall;
+}
+
+/** The registers the code after a call reloads: a direct call's callee's summary, else all. */
+export function reloadedBy(env: LiftEnvironment): ReloadedBy {
+  return (ins) =>
+    ins.flow === FlowControl.Call &&
+    ins.mnemonic !== Mnemonic.Syscall &&
+    ins.target !== undefined &&
+    env.functionName(ins.target) !== undefined
+      ? unpackTouched(env.touched(ins.target))
+      : EVERY_REGISTER;
 }
 
 export function intraSuccessors(
@@ -180,7 +195,8 @@ function liftTerminator(
     case FlowControl.IndirectCall: {
       const direct = ins.flow === FlowControl.Call && ins.target !== undefined;
       const target = direct ? w.c64(ins.target ?? 0) : ctx.read(0, 8);
-      emitCall(ctx, target, next, direct ? env.functionName(ins.target ?? 0) : undefined);
+      const callee = direct ? env.functionName(ins.target ?? 0) : undefined;
+      emitCall(ctx, target, next, callee, reloadedBy(env)(ins));
       ctx.materializeFlags(live);
       return { code: [], branches: [{ target: fallThrough() }] };
     }

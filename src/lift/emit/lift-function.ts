@@ -20,6 +20,7 @@ import {
   intraSuccessors,
   isCall,
   liftBlock,
+  reloadedBy,
   type BlockEnd,
   type LiftEnvironment,
 } from "./lift-block.js";
@@ -239,7 +240,8 @@ function emitFunctionBody(
       (a.successors.get(b.start) ?? []).filter((s) => members.has(s)),
     );
   }
-  const dirtyIn = dirtyAtEntry(blocks, inside);
+  const reloadedByCall = reloadedBy(env);
+  const dirtyIn = dirtyAtEntry(blocks, inside, reloadedByCall);
   // Back edges whose target a yield can continue at carry a budget check.
   const checked = new Map<number, Set<number>>();
   for (const [from, targets] of backEdges([entries[0] as number, ...members], inside)) {
@@ -262,7 +264,7 @@ function emitFunctionBody(
     uses.set(block.start, { ...ctx.registers.takeUse(), edge: { gpr: 0, xmm: 0 } });
     reloads.set(block.start, ctx.takeReloadPoints());
     const dirty = ctx.registers.dirty;
-    const estimate = dirtyAfter(block, entryDirty);
+    const estimate = dirtyAfter(block, entryDirty, reloadedByCall);
     if (trackDirty && ((dirty.gpr & ~estimate.gpr) !== 0 || (dirty.xmm & ~estimate.xmm) !== 0)) {
       throw new DirtyEstimateError(`block 0x${block.start.toString(16)}`);
     }

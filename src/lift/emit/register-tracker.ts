@@ -74,9 +74,9 @@ export class RegisterTracker {
     this.dirtyMask = { gpr: this.dirtyMask.gpr | gpr, xmm: this.dirtyMask.xmm | xmm };
   }
 
-  /** Every local in the masks loaded from the state block. */
+  /** Every local in the masks loaded from the state block: those agree with it again. */
   reloaded(gpr: number, xmm: number): void {
-    this.dirtyMask = NONE;
+    this.dirtyMask = { gpr: this.dirtyMask.gpr & ~gpr, xmm: this.dirtyMask.xmm & ~xmm };
     this.define(gpr, xmm);
   }
 
