@@ -110,11 +110,11 @@ export async function runInImage(options: RunInImageOptions): Promise<number> {
       });
     } else {
       options.onProgress?.(`lifting ${resolved.path}`);
-      const { liftWithCache } = await import("../lift/lift-cache.js");
+      const { compileLifted, liftWithCache } = await import("../lift/lift-cache.js");
       const liftCache =
         options.cacheDir !== undefined ? { cacheDir: join(options.cacheDir, "lift") } : {};
       const lifted = await liftWithCache(resolved.path, elfBytes, liftCache);
-      module = await WebAssembly.compile(lifted.wasm);
+      module = compileLifted(lifted.wasm);
       programs = liftOnDemandSource({ ...liftCache, known: new Map([[resolved.hash, module]]) });
     }
     options.onReady?.();

@@ -32,6 +32,7 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   type Imports = Record<string, Record<string, unknown>>;
+  class CompileError extends Error {}
   function compile(bytes: Uint8Array): Promise<Module>;
   function validate(bytes: Uint8Array): boolean;
   function instantiate(module: Module, imports?: Imports): Promise<Instance>;

@@ -1,11 +1,12 @@
 // The lift cache: a second lift of the same bytes comes from disk, and a new
 // lift removes that file's lifts by other lifter versions, nothing else.
+// compileLifted leaves validation to the first call of each function.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { blake3Hex } from "../../src/hash/blake3.js";
-import { lifterFingerprint, liftWithCache } from "../../src/lift/lift-cache.js";
+import { compileLifted, lifterFingerprint, liftWithCache } from "../../src/lift/lift-cache.js";
 import type { LiftResult } from "../../src/lift/lift-elf.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-lift-cache-test-"));
@@ -37,5 +38,23 @@ describe("liftWithCache", () => {
     expect(second.fromCache).toBe(true);
     expect([...second.wasm]).toEqual([...wasm]);
     expect(lifts).toBe(1);
+  });
+});
+
+describe("compileLifted", () => {
+  // (module (func (result i32) i32.const 7)), and the same with a body that
+  // adds with nothing on the stack.
+  const head = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0];
+  const exported = [7, 5, 1, 1, 0x66, 0, 0];
+  const valid = Uint8Array.from([...head, ...exported, 10, 6, 1, 4, 0, 0x41, 7, 0x0b]);
+  const invalid = Uint8Array.from([...head, ...exported, 10, 5, 1, 3, 0, 0x6a, 0x0b]);
+
+  it("gives a module that runs, and an invalid function is a CompileError at its first call", () => {
+    const module = compileLifted(valid);
+    const f = new WebAssembly.Instance(module, {}).exports.f as () => number;
+    expect(f()).toBe(7);
+    const damaged = compileLifted(invalid);
+    const g = new WebAssembly.Instance(damaged, {}).exports.f as () => number;
+    expect(() => g()).toThrow(WebAssembly.CompileError);
   });
 });

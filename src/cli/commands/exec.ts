@@ -92,7 +92,7 @@ export const execCommand: CliCommand = {
       throw new MegaliftError("IO", `exec: cannot read ${program}`, { cause: err });
     }
     const debug = process.env.MEGALIFT_DEBUG === "1";
-    const { liftWithCache } = await import("../../lift/lift-cache.js");
+    const { compileLifted, liftWithCache } = await import("../../lift/lift-cache.js");
     const { runLifted } = await import("../../vkernel/run.js");
     const lifted = await liftWithCache(program, bytes, { optimize });
     if (debug && lifted.report) process.stderr.write(formatLiftReport(lifted.report));
@@ -101,7 +101,7 @@ export const execCommand: CliCommand = {
     // MEGALIFT_WASM_TIER=optimizing compiles lifted code with TurboFan only
     // (measured: CRC32+sieve 2.3× → 1.1–1.3× native; short programs start slower).
     if (process.env.MEGALIFT_WASM_TIER === "optimizing") setFlagsFromString("--no-liftoff");
-    const module = await WebAssembly.compile(lifted.wasm);
+    const module = compileLifted(lifted.wasm);
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
     const budget = Number(process.env.MEGALIFT_CPU_BUDGET);
     const cpuBudget = Number.isInteger(budget) && budget > 0 ? budget : undefined;

@@ -173,12 +173,12 @@ export function liftOnDemandSource(options: {
       let module = modules.get(file.hash);
       if (module === undefined) {
         module = (async () => {
-          const { liftWithCache } = await import("../../lift/lift-cache.js");
+          const { compileLifted, liftWithCache } = await import("../../lift/lift-cache.js");
           const lifted = await liftWithCache(file.path, file.bytes(), {
             ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
             ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
           });
-          return WebAssembly.compile(lifted.wasm);
+          return compileLifted(lifted.wasm);
         })();
         modules.set(file.hash, module);
       }
