@@ -6,6 +6,7 @@ import { MegaliftError } from "../errors.js";
 import { CodeDecoder } from "./decode.js";
 import { discover, type DiscoveredFunction, type Discovery } from "./discover.js";
 import type { GuestImage } from "./guest-image.js";
+import { resolveIfuncStubs } from "./ifunc-stubs.js";
 import { guestImageOf } from "./lift-shard-plan.js";
 
 /**
@@ -65,7 +66,10 @@ export function planLift(name: string, bytes: Uint8Array): LiftPlan {
   const image = guestImageOf(name, bytes);
   const decoder = new CodeDecoder(image.codeRanges);
   try {
-    const discovery = discover(image, decoder, discoveryRoots(image), pointerRoots(image));
+    const discovery = resolveIfuncStubs(
+      image,
+      discover(image, decoder, discoveryRoots(image), pointerRoots(image)),
+    );
     const functions = [...discovery.functions.values()].sort((a, b) => a.entry - b.entry);
     return { image, discovery, functions, dispose: () => decoder.dispose() };
   } catch (err) {

@@ -45,6 +45,24 @@ export function isCall(ins: DecodedInstruction): boolean {
   return ins.flow === FlowControl.Call || ins.flow === FlowControl.IndirectCall;
 }
 
+/**
+ * The entries of other functions an indirect jump's table holds (an IFUNC
+ * stub's candidates), with their wasm names: empty unless every target is one.
+ */
+export function tailTargets(
+  block: DiscoveredBlock,
+  fn: DiscoveredFunction,
+  env: Pick<LiftEnvironment, "functionName">,
+): [number, string][] {
+  const out: [number, string][] = [];
+  for (const t of block.jumpTable ?? []) {
+    const callee = env.functionName(t);
+    if (callee === undefined || fn.blocks.has(t) || t === fn.entry) return [];
+    out.push([t, callee]);
+  }
+  return out;
+}
+
 /** The registers the code after a call reloads: a direct call's callee's summary, else all. */
 export function reloadedBy(env: LiftEnvironment): ReloadedBy {
   return (ins) =>
@@ -180,14 +198,30 @@ function liftTerminator(
       const target = ctx.let(ctx.read(0, 8));
       ctx.materializeFlags(live);
       const table = (block.jumpTable ?? []).filter((t) => fn.blocks.has(t));
+      // An IFUNC stub's candidates (ifunc-stubs.ts): other functions' entries, tail-called.
+      const stub = tailTargets(block, fn, env);
+      const arm = (
+        t: number,
+        exit: Expr | undefined,
+      ): { target: BranchTarget; condition: Expr } => ({
+        target: exit === undefined ? { block: t } : { exit },
+        condition: m.i64.eq(ctx.get(target), w.c64(t)),
+      });
       return {
         code: [],
         branches: [
-          ...table.map((t) => ({
-            target: { block: t },
-            condition: m.i64.eq(ctx.get(target), w.c64(t)),
-          })),
-          { target: { exit: jumpToDispatcher(ctx, ctx.get(target)) } },
+          ...table.map((t) => arm(t, undefined)),
+          ...stub.map(([t, callee]) => arm(t, tailCall(ctx, callee))),
+          // A stub's other targets unwind to the dispatcher: its callers keep
+          // registers the candidates do not touch in their locals (call-summaries.ts).
+          {
+            target: {
+              exit:
+                stub.length > 0
+                  ? ctx.exitToDispatcher(ctx.get(target))
+                  : jumpToDispatcher(ctx, ctx.get(target)),
+            },
+          },
         ],
       };
     }
