@@ -20,6 +20,7 @@ import { FlowControl, Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "./decode.js";
 import { endsBlock, type DiscoveredFunction } from "./discover.js";
 import type { RegisterMask } from "./emit/dirty-registers.js";
+import { isStubJump } from "./ifunc-stubs.js";
 
 /** Packed summary: GPR i at bit i, XMM i at bit 16 + i. */
 export type Touched = number;
@@ -85,10 +86,7 @@ function localSummary(fn: DiscoveredFunction, isEntry: (a: number) => boolean): 
         // An IFUNC stub (ifunc-stubs.ts) tail-calls its candidates and unwinds
         // to the dispatcher for anything else; any other indirect jump may
         // continue anywhere through the dispatcher.
-        const table = block.jumpTable ?? [];
-        const stub =
-          table.length > 0 && table.every((t) => isEntry(t) && t !== fn.entry && !fn.blocks.has(t));
-        if (stub) callees.push(...table);
+        if (isStubJump(block, fn, isEntry)) callees.push(...(block.jumpTable ?? []));
         else own = TOUCH_ALL;
         break;
       }

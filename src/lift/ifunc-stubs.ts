@@ -17,6 +17,20 @@ import { MegaliftError } from "../errors.js";
 import type { DiscoveredBlock, DiscoveredFunction, Discovery } from "./discover.js";
 import type { GuestImage } from "./guest-image.js";
 
+/**
+ * Whether `block` ends in an IFUNC stub's jump: a table whose every target is
+ * another function's entry (`isEntry`). The lifter tail-calls those targets
+ * (lift-block.ts), and the call summaries count them as callees.
+ */
+export function isStubJump(
+  block: DiscoveredBlock,
+  fn: DiscoveredFunction,
+  isEntry: (address: number) => boolean,
+): boolean {
+  const table = block.jumpTable ?? [];
+  return table.length > 0 && table.every((t) => isEntry(t) && t !== fn.entry && !fn.blocks.has(t));
+}
+
 /** Slot address → resolver address (both rebased), from the IRELATIVE relocations. */
 function irelativeSlots(image: GuestImage): Map<number, number> {
   const slots = new Map<number, number>();

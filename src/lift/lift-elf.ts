@@ -11,7 +11,6 @@
 // over the whole module, so they stay in one piece.
 import binaryen from "binaryen";
 import { DEFAULT_OPTIMIZE, LIFTER_VERSION, METADATA_SECTION, type LiftMetadata } from "./abi.js";
-import { touchedByCalls } from "./call-summaries.js";
 import { addDispatcher } from "./emit/dispatcher.js";
 import { Wasm } from "./emit/wasm.js";
 import type { SkippedFunctions } from "./feature-skip.js";
@@ -171,7 +170,7 @@ export function finishLift(
 /** Step 1 for shard `index` of `count` of a planned ELF: its functions, lifted. */
 function startShard(name: string, plan: LiftPlan, index: number, count: number): ShardLift {
   const functions = shardFunctions(plan.functions, index, count);
-  return new ShardLift(name, index, functions, touchedByCalls(plan.functions));
+  return new ShardLift(name, index, functions, plan.touched);
 }
 
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {

@@ -94,12 +94,10 @@ async function planShards(
 ): Promise<{ facts: PlanFacts; works: ShardWork[] }> {
   const { planFacts } = await import("./lift-elf.js");
   const { planLift } = await import("./lift-shard-discover.js");
-  const { touchedByCalls } = await import("./call-summaries.js");
   const plan = planLift(name, bytes);
   try {
-    const touched = touchedByCalls(plan.functions);
     const works = Array.from({ length: count }, (_, i) =>
-      shardWork(plan.functions, touched, i, count),
+      shardWork(plan.functions, plan.touched, i, count),
     );
     return { facts: planFacts(plan), works };
   } finally {

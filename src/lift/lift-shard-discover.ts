@@ -3,6 +3,7 @@
 // sharded lift does this once, in the pool's thread, and sends each worker
 // its shard's functions packed in typed arrays (lift-shard-wire.ts).
 import { MegaliftError } from "../errors.js";
+import { touchedByCalls, type Touched } from "./call-summaries.js";
 import { CodeDecoder } from "./decode.js";
 import { discover, type DiscoveredFunction, type Discovery } from "./discover.js";
 import type { GuestImage } from "./guest-image.js";
@@ -59,6 +60,8 @@ export interface LiftPlan {
   readonly discovery: Discovery;
   /** Every function, by entry address: the order of the output module. */
   readonly functions: readonly DiscoveredFunction[];
+  /** What a direct call to each function can touch (call-summaries.ts), for every shard. */
+  readonly touched: ReadonlyMap<number, Touched>;
   dispose(): void;
 }
 
@@ -71,7 +74,8 @@ export function planLift(name: string, bytes: Uint8Array): LiftPlan {
       discover(image, decoder, discoveryRoots(image), pointerRoots(image)),
     );
     const functions = [...discovery.functions.values()].sort((a, b) => a.entry - b.entry);
-    return { image, discovery, functions, dispose: () => decoder.dispose() };
+    const touched = touchedByCalls(functions);
+    return { image, discovery, functions, touched, dispose: () => decoder.dispose() };
   } catch (err) {
     decoder.dispose();
     throw err;

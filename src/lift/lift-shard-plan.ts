@@ -62,7 +62,7 @@ export interface ShardWork {
 
 /**
  * Shard `index` of `count` of the address-ordered `functions`, as its
- * worker needs it; `touched` is touchedByCalls(functions).
+ * worker needs it; `touched` is the plan's (touchedByCalls of `functions`).
  */
 export function shardWork(
   functions: readonly DiscoveredFunction[],

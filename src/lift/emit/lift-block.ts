@@ -13,6 +13,7 @@ import {
 import { handlerFor } from "../semantics/table.js";
 import { conditionOf } from "../semantics/conditions.js";
 import { unpackTouched, type Touched } from "../call-summaries.js";
+import { isStubJump } from "../ifunc-stubs.js";
 import { emitCall, emitReturn, jumpToDispatcher, tailCall } from "./control-flow.js";
 import { EVERY_REGISTER, type ReloadedBy } from "./dirty-registers.js";
 import type { FunctionContext, TrapRegistry } from "./function-context.js";
@@ -54,13 +55,9 @@ export function tailTargets(
   fn: DiscoveredFunction,
   env: Pick<LiftEnvironment, "functionName">,
 ): [number, string][] {
-  const out: [number, string][] = [];
-  for (const t of block.jumpTable ?? []) {
-    const callee = env.functionName(t);
-    if (callee === undefined || fn.blocks.has(t) || t === fn.entry) return [];
-    out.push([t, callee]);
-  }
-  return out;
+  const name = (t: number): string | undefined => env.functionName(t);
+  if (!isStubJump(block, fn, (t) => name(t) !== undefined)) return [];
+  return (block.jumpTable ?? []).map((t) => [t, name(t) as string]);
 }
 
 /** The registers the code after a call reloads: a direct call's callee's summary, else all. */
