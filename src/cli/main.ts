@@ -20,19 +20,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? rest[0] : undefined;
-    const command = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
-    process.stdout.write(command ? command.help : renderHelp());
+    const entry = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
+    process.stdout.write(entry ? (await entry.load()).help : renderHelp());
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
     process.stdout.write(`megalift ${TOOL_VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`megalift: unknown command "${name}" (see megalift --help)\n`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(command.help);
     return 0;

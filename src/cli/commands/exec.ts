@@ -50,7 +50,6 @@ function guestPath(root: string, file: string): string | undefined {
 
 export const execCommand: CliCommand = {
   name: "exec",
-  summary: "lift a static program (cached) and run it in the vkernel",
   help: HELP,
   async run(args) {
     // Options end at PROGRAM: everything after it belongs to the guest.

@@ -23,7 +23,6 @@ Options:
 
 export const generateKeyPairCommand: CliCommand = {
   name: "generate-key-pair",
-  summary: "write an ECDSA P-256 key pair for signing transformed images",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("generate-key-pair", args, {

@@ -57,7 +57,6 @@ Example:
 
 export const liftCommand: CliCommand = {
   name: "lift",
-  summary: "lift a static x86-64 ELF to WebAssembly and print a coverage report",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("lift", args, {

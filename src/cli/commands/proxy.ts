@@ -54,7 +54,6 @@ Example:
 
 export const proxyCommand: CliCommand = {
   name: "proxy",
-  summary: "run the OCI registry pull-through proxy",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("proxy", args, {

@@ -97,7 +97,6 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
 
 export const runCommand: CliCommand = {
   name: "run",
-  summary: "run a command inside an image in the vkernel",
   help: HELP,
   async run(args) {
     const parsed = parseRunArgs(args);

@@ -31,7 +31,6 @@ Example:
 
 export const scanCommand: CliCommand = {
   name: "scan",
-  summary: "list every ELF and #! script in an image with its BLAKE3 hash",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("scan", args, {

@@ -122,7 +122,6 @@ export function formatSummary(s: TransformSummary): string {
 
 export const transformCommand: CliCommand = {
   name: "transform",
-  summary: "turn an image into a signed megabinary image",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("transform", args, {

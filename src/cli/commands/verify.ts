@@ -51,7 +51,6 @@ function formatReport(report: VerifyReport): string {
 
 export const verifyCommand: CliCommand = {
   name: "verify",
-  summary: "check a transformed image's signature, megabinary and mapping",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs("verify", args, {
