@@ -1,10 +1,11 @@
-// The state of one guest function while it is lifted: guest registers as
-// wasm locals (i64 GPRs, v128 XMMs, i32 flags; ARCHITECTURE.md "Lifting" 2),
-// the statements of the block being built, and the per-flag sources of the
-// lazy flag scheme. Semantics read and write guest state only through here.
+// The state of one guest function while it is lifted: on top of its
+// registers as locals (register-locals.ts), the instruction's operands and
+// memory addresses, the per-flag sources of the lazy flag scheme, and the
+// state block (spills, reloads, traps, exits to the dispatcher). Semantics
+// read and write guest state only through here.
 import binaryen from "binaryen";
 import { ConditionCode, Register } from "iced-x86";
-import { gprIndex, type DecodedInstruction, type MemoryOperand } from "../decode.js";
+import type { MemoryOperand } from "../decode.js";
 import { STATE_FS_BASE, STATE_GS_BASE, STATE_RIP, stateGpr, stateXmm } from "../guest-layout.js";
 import {
   composeCondition,
@@ -17,10 +18,17 @@ import {
 } from "./flags.js";
 import { RESULT_DISPATCH, RESULT_HALT } from "../abi.js";
 import { EVERY_REGISTER, type RegisterMask } from "./dirty-registers.js";
-import { RegisterTracker } from "./register-tracker.js";
 import { eachRegister, type ReloadPoint } from "./reload-points.js";
-import { KnownValues } from "./known-values.js";
-import { i32, i64, v128, Wasm, type Expr, type Size, type WasmType } from "./wasm.js";
+import {
+  FIRST_FLAG,
+  FIRST_GPR,
+  FIRST_XMM,
+  RegisterLocals,
+  registerSize,
+} from "./register-locals.js";
+import { i32, type Expr, type Size, type Wasm } from "./wasm.js";
+
+export { registerSize } from "./register-locals.js";
 
 /** Collects trap messages; the lifted code passes their index to the kernel. */
 export interface TrapRegistry {
@@ -32,92 +40,24 @@ export const TRAP_IMPORT = "kernel_trap";
 
 export const PARAM_EXPECTED_RETURN = 0;
 export const PARAM_ENTRY = 1;
-const FIRST_GPR = 2;
-const FIRST_XMM = FIRST_GPR + 16;
-const FIRST_FLAG = FIRST_XMM + 16;
-const FIRST_TEMP = FIRST_FLAG + FLAG_BITS.length;
 
-export function registerSize(reg: Register): Size {
-  if (reg >= Register.RAX && reg <= Register.R15) return 8;
-  if (reg >= Register.EAX && reg <= Register.R15D) return 4;
-  if (reg >= Register.AX && reg <= Register.R15W) return 2;
-  return 1;
-}
-
-const isHigh8 = (reg: Register): boolean => reg >= Register.AH && reg <= Register.BH;
-
-export class FunctionContext {
-  readonly m: binaryen.Module;
+export class FunctionContext extends RegisterLocals {
   readonly flagEval: FlagEvaluator;
-  /** Statements of the block being lifted. */
-  stmts: Expr[] = [];
-  /** The instruction being lifted (for diagnostics and traps). */
-  ins!: DecodedInstruction;
-  private readonly temps: WasmType[] = [];
-  /** Temporaries by type, reused block after block (no value lives across blocks). */
-  private readonly pools = new Map<WasmType, { locals: number[]; used: number }>();
   private flags: FlagSource[] = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
   /** The local counting loop back-edges before the CPU budget is charged (budget.ts). */
   budgetTicks: number | undefined;
-  /** Dirty and live register locals (register-tracker.ts). */
-  readonly registers = new RegisterTracker();
   /** Whether spill() stores only the dirty registers; off, it stores them all. */
   trackDirty = true;
-  /** What this block knows about register and let() values (known-values.ts). */
-  private readonly known: KnownValues;
   private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(
-    readonly w: Wasm,
-    readonly gprMask: number,
-    readonly xmmMask: number,
+    w: Wasm,
+    gprMask: number,
+    xmmMask: number,
     private readonly traps: TrapRegistry,
   ) {
-    this.m = w.m;
+    super(w, gprMask, xmmMask);
     this.flagEval = new FlagEvaluator(w);
-    this.known = new KnownValues(w);
-  }
-
-  /** Local types after the two parameters, for addFunction. */
-  localTypes(): WasmType[] {
-    return [
-      ...Array<WasmType>(16).fill(i64),
-      ...Array<WasmType>(16).fill(v128),
-      ...Array<WasmType>(FLAG_BITS.length).fill(i32),
-      ...this.temps,
-    ];
-  }
-
-  emit(...exprs: Expr[]): void {
-    this.stmts.push(...exprs);
-  }
-
-  /** Takes the statements built so far (the block's code). */
-  takeStatements(): Expr[] {
-    const s = this.stmts;
-    this.stmts = [];
-    return s;
-  }
-
-  /** A temporary local for use within the current block. */
-  temp(type: WasmType): number {
-    let pool = this.pools.get(type);
-    if (pool === undefined) {
-      pool = { locals: [], used: 0 };
-      this.pools.set(type, pool);
-    }
-    if (pool.used < pool.locals.length) return pool.locals[pool.used++] as number;
-    this.temps.push(type);
-    const local = FIRST_TEMP + this.temps.length - 1;
-    pool.locals.push(local);
-    pool.used++;
-    return local;
-  }
-
-  /** A local that no other block reuses (e.g. the relooper's label helper). */
-  dedicatedLocal(type: WasmType): number {
-    this.temps.push(type);
-    return FIRST_TEMP + this.temps.length - 1;
   }
 
   /**
@@ -126,107 +66,9 @@ export class FunctionContext {
    * what makes the reuse safe.
    */
   startBlock(): void {
-    for (const pool of this.pools.values()) pool.used = 0;
+    this.freeTemps();
     this.flags = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
     this.forgetValues();
-  }
-
-  /**
-   * Drops what is known about register and let() values: at a block start,
-   * before code that is built out of execution order (edge code, built after
-   * every block) and before a loop whose body re-reads what it writes.
-   */
-  forgetValues(): void {
-    this.known.forget();
-  }
-
-  /**
-   * Evaluates `value` once into a fresh local; returns the local. The local
-   * must not be set again (use mutableLocal() for that): get() relies on it
-   * to hand out a constant instead of the local, or to skip truncations.
-   */
-  let(value: Expr, type: WasmType = i64): number {
-    const local = this.temp(type);
-    if (type === i64) this.known.letSet(local, value);
-    this.emit(this.m.local.set(local, value));
-    return local;
-  }
-
-  /** A fresh local set to `value` that the caller may set again (e.g. in a loop). */
-  mutableLocal(value: Expr, type: WasmType = i64): number {
-    const local = this.temp(type);
-    this.emit(this.m.local.set(local, value));
-    return local;
-  }
-
-  get(local: number, type: WasmType = i64): Expr {
-    const e = this.m.local.get(local, type);
-    return type === i64 ? this.known.letGet(local, e) : e;
-  }
-
-  // ---- general-purpose registers ------------------------------------------------
-
-  /** The local of GPR `index`, for code that sets it directly (counts as a write). */
-  gprLocal(index: number): number {
-    this.registers.touched(1 << index, 0);
-    this.known.gprSet(index, undefined);
-    return FIRST_GPR + index;
-  }
-
-  gpr(index: number): Expr {
-    this.registers.read(1 << index, 0);
-    return this.known.gprGet(index, this.m.local.get(FIRST_GPR + index, i64));
-  }
-
-  setGpr(index: number, value: Expr): void {
-    this.registers.written(1 << index, 0);
-    // A 32-bit write leaves the upper half zero (SDM Vol. 1 §3.4.1.1): later
-    // 32-bit reads in this block then need no truncation.
-    this.known.gprSet(index, value);
-    this.emit(this.m.local.set(FIRST_GPR + index, value));
-  }
-
-  /** The register's value zero-extended to i64 (AH…BH read bits 8–15). */
-  readReg(reg: Register): Expr {
-    const index = gprIndex(reg);
-    if (index < 0) throw new Error(`not a general-purpose register: ${reg}`);
-    const full = this.gpr(index);
-    if (isHigh8(reg)) return this.w.truncate(this.m.i64.shr_u(full, this.w.c64(8)), 1);
-    return this.w.truncate(full, registerSize(reg));
-  }
-
-  /** Writes with x86-64 rules: 32-bit writes zero-extend, 8/16-bit writes merge (SDM Vol. 1 §3.4.1.1). */
-  writeReg(reg: Register, value: Expr): void {
-    const index = gprIndex(reg);
-    if (index < 0) throw new Error(`not a general-purpose register: ${reg}`);
-    const size = registerSize(reg);
-    const m = this.m;
-    const w = this.w;
-    if (size === 8) return this.setGpr(index, value);
-    if (size === 4) return this.setGpr(index, w.truncate(value, 4));
-    const shift = isHigh8(reg) ? 8 : 0;
-    // The bytes above the write are known zero (e.g. `xor eax, eax; setb al`):
-    // no merge with the old value.
-    const known = this.known.gprWidth(index);
-    if (shift === 0 && known !== undefined && known <= size) {
-      return this.setGpr(index, w.truncate(value, size));
-    }
-    const keep = ~(((1n << BigInt(size * 8)) - 1n) << BigInt(shift));
-    const low = w.truncate(value, size);
-    const inserted = shift === 0 ? low : m.i64.shl(low, w.c64(shift));
-    this.setGpr(index, m.i64.or(m.i64.and(this.gpr(index), w.c64(keep)), inserted));
-  }
-
-  // ---- XMM registers --------------------------------------------------------------
-
-  xmm(index: number): Expr {
-    this.registers.read(0, 1 << index);
-    return this.m.local.get(FIRST_XMM + index, v128);
-  }
-
-  setXmm(index: number, value: Expr): void {
-    this.registers.written(0, 1 << index);
-    this.emit(this.m.local.set(FIRST_XMM + index, value));
   }
 
   // ---- memory ------------------------------------------------------------------
