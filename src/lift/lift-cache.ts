@@ -1,9 +1,22 @@
 // The lift cache (ARCHITECTURE.md "Lifting" 8): lifted modules on disk keyed
 // by (BLAKE3 of the ELF file, lifter version), so a binary is lifted once.
 // Writes are atomic (temporary file + rename) so concurrent runs are safe.
-// A new lift removes the same file's lifts by other lifter versions: they can
-// never be read again by this lifter, and busybox's is 15-18 MB each.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// A new lift removes the same file's lifts by other lifter versions that no
+// run has read for a day (SUPERSEDED_GRACE_MS): this lifter can never read
+// them, and busybox's is 15-18 MB each. The grace keeps two installed
+// versions that share a cache from deleting each other's lifts on every run
+// (measured: a 55 s lift of busybox at each alternate `exec`). A cache hit
+// marks its file used (its mtime) at most once an hour.
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { dirname, join } from "node:path";
@@ -13,6 +26,10 @@ import { DEFAULT_OPTIMIZE, LIFTER_VERSION } from "./abi.js";
 import type { LiftOptions, LiftReport, LiftResult } from "./lift-elf.js";
 
 let fingerprint: string | undefined;
+
+/** How long a lift by another lifter version is kept after its last use. */
+export const SUPERSEDED_GRACE_MS = 24 * 60 * 60 * 1000;
+const MARK_USED_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * LIFTER_VERSION plus a hash of the lifter's own code (this directory's
@@ -65,7 +82,9 @@ export async function liftWithCache(
   );
   try {
     // The Buffer itself (a Uint8Array): copying busybox's 17.8 MB cost 15 ms per exec.
-    return { wasm: readFileSync(file), fromCache: true, hash };
+    const wasm = readFileSync(file);
+    markUsed(file);
+    return { wasm, fromCache: true, hash };
   } catch {
     // not cached yet
   }
@@ -82,12 +101,32 @@ export async function liftWithCache(
   return { wasm: result.wasm, fromCache: false, hash, report: result.report };
 }
 
-/** Removes `hash`'s cached lifts by another lifter fingerprint (any -O level). */
+/** Sets the file's mtime to now when it is older than an hour (best effort). */
+function markUsed(file: string): void {
+  try {
+    const now = Date.now();
+    if (now - statSync(file).mtimeMs > MARK_USED_EVERY_MS) utimesSync(file, now / 1000, now / 1000);
+  } catch {
+    // a read-only cache still serves lifts
+  }
+}
+
+/**
+ * Removes `hash`'s cached lifts by another lifter fingerprint (any -O level)
+ * that have not been used for SUPERSEDED_GRACE_MS.
+ */
 function removeSuperseded(dir: string, hash: string): void {
   const current = `${hash}-${lifterFingerprint()}-O`;
+  const cutoff = Date.now() - SUPERSEDED_GRACE_MS;
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(`${hash}-`) && name.endsWith(".wasm") && !name.startsWith(current)) {
-      rmSync(join(dir, name), { force: true });
+    if (!name.startsWith(`${hash}-`) || !name.endsWith(".wasm") || name.startsWith(current)) {
+      continue;
+    }
+    const path = join(dir, name);
+    try {
+      if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+    } catch {
+      // removed by a concurrent run
     }
   }
 }
