@@ -5,7 +5,7 @@
 
 /** Part of every lift-cache key: bump when lifted output changes meaning. */
 export const LIFTER_VERSION =
-  "0.1.0-slice1+x87-80bit+budget+syscall-resume+jt-merge+dispatch-chunks+perf1+sharded+perf2+lp2+calls+ifunc";
+  "0.1.0-slice1+x87-80bit+budget+syscall-resume+jt-merge+dispatch-chunks+perf1+sharded+perf2+lp2+calls+ifunc+resume";
 
 /** 0: no optimisation; 1: light passes (default); 2, 3: binaryen -O2, -O3. */
 export const DEFAULT_OPTIMIZE = 1;

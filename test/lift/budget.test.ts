@@ -70,6 +70,37 @@ describe("loop analysis", () => {
     expect(plan.variants.size).toBe(0);
     expect([...plan.functionEntries]).toEqual([2]);
   });
+
+  // entry 1 → header 2 → 3 (a call) → continuation 4 → 6 → back to 2, or
+  // 2 → 5 (a call) → continuation 6; 6 → 7 leaves the loop. Block 8 is a
+  // continuation outside any loop.
+  const callLoop = new Map<number, number[]>([
+    [1, [2]],
+    [2, [3, 5]],
+    [3, [4]],
+    [4, [6]],
+    [5, [6]],
+    [6, [2, 7]],
+    [7, [8]],
+    [8, []],
+  ]);
+
+  it("resumes continuations inside a loop in one variant holding the rest of the iteration", () => {
+    const plan = planLoops(1, callLoop, [2], 100, [4, 6, 8]);
+    expect(plan.resumeVariants).toHaveLength(1);
+    const [variant] = plan.resumeVariants;
+    expect(variant?.entries).toEqual([4, 6]);
+    // Up to the loop's header (an exit), not around it again.
+    expect([...(variant?.region ?? [])].sort()).toEqual([4, 6]);
+    // Where the variant leaves: the header and the loop's exit; not the continuations.
+    expect([...plan.functionEntries].sort()).toEqual([2, 7]);
+  });
+
+  it("leaves continuations beyond the block limit to the function itself", () => {
+    const plan = planLoops(1, callLoop, [2], 1, [4, 6, 8]);
+    expect(plan.resumeVariants).toHaveLength(0);
+    expect([...plan.functionEntries].sort()).toEqual([2, 4, 6]);
+  });
 });
 
 /** Instantiates a lifted snippet with stub kernel imports; returns run and the budget. */
@@ -161,5 +192,53 @@ describe("yield to the dispatcher", () => {
     expect(resultRegisters(expected).rcx).toBe(0n);
     expect(await lifted()).toEqual(expected);
     expect(await lifted(1)).toEqual(expected);
+  });
+});
+
+describe("a yield below a call inside a loop", () => {
+  // Three times: call f, whose loop adds 500…1 to rbx and returns 7, then
+  // add rax to rdx. The call's continuation lies inside the loop, so it is
+  // entered through a resume variant (loops.ts) after f yields.
+  const callLoop = snippetElf([
+    ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
+    ...[0x31, 0xdb], // xor ebx, ebx
+    ...[0x31, 0xd2], // xor edx, edx
+    ...[0xe8, 9, 0, 0, 0], // outer: call f
+    ...[0x48, 0x01, 0xc2], // add rdx, rax
+    ...[0xff, 0xc9, 0x75, 0xf4], // dec ecx; jnz outer
+    ...[0xeb, 0x12], // jmp done
+    ...[0xb8, 0xf4, 0x01, 0, 0], // f: mov eax, 500
+    ...[0x48, 0x01, 0xc3], // floop: add rbx, rax
+    ...[0xff, 0xc8, 0x75, 0xf9], // dec eax; jnz floop
+    ...[0xb8, 7, 0, 0, 0], // mov eax, 7
+    0xc3, // ret
+  ]); // done: the snippet's epilogue
+
+  it("is lifted with a resume variant", () => {
+    const text = liftElf("call-loop", callLoop, { text: true }).text ?? "";
+    expect(text.match(/\(func \$f_[0-9a-f]+_resume_[0-9a-f]+ /g)).toHaveLength(1);
+  });
+
+  it("gives the native registers however often the callee yields", async () => {
+    const path = join(dir, "call-loop");
+    writeFileSync(path, callLoop);
+    chmodSync(path, 0o755);
+    const native = spawnSync(path, []);
+    expect(native.status).toBe(0);
+    expect(resultRegisters(native.stdout)).toEqual({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 21n });
+    for (const cpuBudget of [undefined, 1, 7]) {
+      const chunks: Uint8Array[] = [];
+      const status = await runLifted({
+        module: await WebAssembly.compile(liftElf("call-loop", callLoop).wasm),
+        elfBytes: callLoop,
+        root: dir,
+        argv: ["call-loop"],
+        env: [],
+        stdout: (b) => chunks.push(b),
+        cpuBudget,
+      });
+      expect(status).toBe(0);
+      expect(Buffer.concat(chunks)).toEqual(native.stdout);
+    }
   });
 });

@@ -2,9 +2,10 @@
 // with the signature (expectedReturn: i64, entry: i32) → i32 result code and
 // blocks structured by binaryen's Relooper. The function itself is entered
 // at `entry` 0 (its start) or k, an address it can be resumed at from the
-// dispatcher: a call or syscall continuation, an outermost loop header, the
-// exit of an inner loop. Each inner loop header gets a variant function entered there
-// (loops.ts says why). Registers are loaded into locals on entry — only
+// dispatcher: a call or syscall continuation outside loops, an outermost
+// loop header, the exit of a variant. Each inner loop header gets a variant
+// function entered there, and the continuations inside one outermost loop
+// share a resume variant (loops.ts says why). Registers are loaded into locals on entry — only
 // those live there — and spilled only at calls, syscalls and exits — only
 // those written since the last load (dirty-registers.ts); loop back-edges
 // spend the CPU budget (budget.ts).
@@ -48,6 +49,11 @@ export function loopVariantName(entry: number, header: number): string {
   return `${functionName(entry)}_loop_${header.toString(16)}`;
 }
 
+/** The wasm function entered where calls inside the loop around `first` continue (loops.ts). */
+export function resumeVariantName(entry: number, first: number): string {
+  return `${functionName(entry)}_resume_${first.toString(16)}`;
+}
+
 /** What every wasm function of one guest function shares. */
 interface FunctionAnalysis {
   readonly fn: DiscoveredFunction;
@@ -68,9 +74,23 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   for (const targets of backEdges([fn.entry, ...fn.blocks.keys()], successors).values()) {
     for (const t of targets) headers.add(t);
   }
+  const continuations: number[] = [];
+  for (const block of fn.blocks.values()) {
+    const last = block.instructions[block.instructions.length - 1];
+    if (last !== undefined && (isCall(last) || last.mnemonic === Mnemonic.Syscall)) {
+      if (fn.blocks.has(block.end)) continuations.push(block.end);
+    }
+  }
   // Variants may at most double a function's blocks (measured: glibc needs
   // +31% in all, one function alone would need +2 419 blocks).
-  const plan = planLoops(fn.entry, successors, headers, Math.max(64, fn.blocks.size));
+  const plan = planLoops(
+    fn.entry,
+    successors,
+    headers,
+    Math.max(64, fn.blocks.size),
+    continuations,
+  );
+  const resumedInVariant = new Set(plan.resumeVariants.flatMap((v) => v.entries));
 
   const entries = [fn.entry];
   const entrySet = new Set(entries);
@@ -80,14 +100,11 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     entries.push(address);
   };
   for (const address of plan.functionEntries) addEntry(address);
-  for (const block of fn.blocks.values()) {
-    const last = block.instructions[block.instructions.length - 1];
-    if (last !== undefined && (isCall(last) || last.mnemonic === Mnemonic.Syscall)) {
-      addEntry(block.end);
-    }
-  }
+  for (const address of continuations) if (!resumedInVariant.has(address)) addEntry(address);
   const resumable = (address: number): boolean => {
-    if (!entrySet.has(address) && !plan.variants.has(address)) return false;
+    if (!entrySet.has(address) && !plan.variants.has(address) && !resumedInVariant.has(address)) {
+      return false;
+    }
     // The dispatcher may know a function entry under another function, whose
     // entry does not reload flags: no yield there while flags are live.
     return (liveIn.get(address) ?? 0) === 0 || env.functionName(address) === undefined;
@@ -106,6 +123,14 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     const blocks = [...fn.blocks.values()].filter((b) => region.has(b.start));
     emitFunction(analysis, variant, blocks, [header], true);
     dispatch.push({ address: header, functionName: variant, entryIndex: 0 });
+  }
+  for (const { entries: resumes, region } of plan.resumeVariants) {
+    const variant = resumeVariantName(fn.entry, resumes[0] as number);
+    const blocks = [...fn.blocks.values()].filter((b) => region.has(b.start));
+    emitFunction(analysis, variant, blocks, resumes, true);
+    resumes.forEach((address, entryIndex) =>
+      dispatch.push({ address, functionName: variant, entryIndex }),
+    );
   }
   return { name, dispatch, instructionCount };
 }
