@@ -61,8 +61,10 @@ describe("loop analysis", () => {
     const plan = planLoops(1, nested, [2, 3], 100);
     expect([...plan.variants.keys()]).toEqual([3]);
     expect([...(plan.variants.get(3) ?? [])]).toEqual([3]);
-    // The outer header, and block 4 where the inner loop's variant leaves.
-    expect([...plan.functionEntries].sort()).toEqual([2, 4]);
+    // Block 4, where the inner loop's variant leaves, lies inside the outer
+    // loop: a resume variant holds it, and leaves at the outer header 2 or to 5.
+    expect(plan.resumeVariants.map((v) => [v.entries, [...v.region]])).toEqual([[[4], [4]]]);
+    expect([...plan.functionEntries].sort()).toEqual([2, 5]);
   });
 
   it("gives no variant beyond the block limit", () => {
