@@ -128,6 +128,36 @@ async function instantiate(elf: Uint8Array): Promise<{
   };
 }
 
+/** Runs a snippet ELF natively; returns its stdout (the result registers). */
+function runNative(name: string, elf: Uint8Array): Uint8Array {
+  const path = join(dir, name);
+  writeFileSync(path, elf);
+  chmodSync(path, 0o755);
+  const r = spawnSync(path, []);
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+/** Lifts and runs a snippet ELF in the vkernel; returns its stdout. */
+async function runLiftedSnippet(
+  name: string,
+  elf: Uint8Array,
+  cpuBudget?: number,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const status = await runLifted({
+    module: await WebAssembly.compile(liftElf(name, elf).wasm),
+    elfBytes: elf,
+    root: dir,
+    argv: [name],
+    env: [],
+    stdout: (b) => chunks.push(b),
+    cpuBudget,
+  });
+  expect(status).toBe(0);
+  return Buffer.concat(chunks);
+}
+
 describe("yield to the dispatcher", () => {
   it("returns RESULT_YIELD from an endless loop with rip at its header", async () => {
     const { run, budget, memory } = await instantiate(snippetElf([0xeb, 0xfe])); // jmp $
@@ -160,29 +190,9 @@ describe("yield to the dispatcher", () => {
     ...[0xff, 0xc9, 0x75, 0xe4], // dec ecx; jnz outer
   ]);
 
-  function native(): Uint8Array {
-    const path = join(dir, "carry-loops");
-    writeFileSync(path, carryLoops);
-    chmodSync(path, 0o755);
-    const r = spawnSync(path, []);
-    expect(r.status).toBe(0);
-    return r.stdout;
-  }
-
-  async function lifted(cpuBudget?: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    const status = await runLifted({
-      module: await WebAssembly.compile(liftElf("carry-loops", carryLoops).wasm),
-      elfBytes: carryLoops,
-      root: dir,
-      argv: ["carry-loops"],
-      env: [],
-      stdout: (b) => chunks.push(b),
-      cpuBudget,
-    });
-    expect(status).toBe(0);
-    return Buffer.concat(chunks);
-  }
+  const native = (): Uint8Array => runNative("carry-loops", carryLoops);
+  const lifted = (cpuBudget?: number): Promise<Uint8Array> =>
+    runLiftedSnippet("carry-loops", carryLoops, cpuBudget);
 
   it("lifts the inner loops as variants", () => {
     const text = liftElf("carry-loops", carryLoops, { text: true }).text ?? "";
@@ -222,25 +232,10 @@ describe("a yield below a call inside a loop", () => {
   });
 
   it("gives the native registers however often the callee yields", async () => {
-    const path = join(dir, "call-loop");
-    writeFileSync(path, callLoop);
-    chmodSync(path, 0o755);
-    const native = spawnSync(path, []);
-    expect(native.status).toBe(0);
-    expect(resultRegisters(native.stdout)).toEqual({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 21n });
+    const native = runNative("call-loop", callLoop);
+    expect(resultRegisters(native)).toEqual({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 21n });
     for (const cpuBudget of [undefined, 1, 7]) {
-      const chunks: Uint8Array[] = [];
-      const status = await runLifted({
-        module: await WebAssembly.compile(liftElf("call-loop", callLoop).wasm),
-        elfBytes: callLoop,
-        root: dir,
-        argv: ["call-loop"],
-        env: [],
-        stdout: (b) => chunks.push(b),
-        cpuBudget,
-      });
-      expect(status).toBe(0);
-      expect(Buffer.concat(chunks)).toEqual(native.stdout);
+      expect(await runLiftedSnippet("call-loop", callLoop, cpuBudget)).toEqual(native);
     }
   });
 });
