@@ -1,9 +1,9 @@
 // The CPU-budget exit (src/lift/emit/budget.ts, loops.ts): the loop analysis
 // that places re-entry points, a lifted endless loop returning RESULT_YIELD
 // with state.rip at its header, and nested loops with a carry flag live
-// across a back edge giving the native result however often they yield.
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// across a back edge giving the native result however often they yield, and
+// a loop whose callee yields, resumed through a resume variant.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import {
 } from "../../src/lift/guest-layout.js";
 import { liftElf } from "../../src/lift/lift-elf.js";
 import { runLifted } from "../../src/vkernel/run.js";
+import { runNativeElf } from "./semantics-harness.js";
 import { resultRegisters, SNIPPET_ENTRY, snippetElf } from "./snippet-elf.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-budget-"));
@@ -130,10 +131,7 @@ async function instantiate(elf: Uint8Array): Promise<{
 
 /** Runs a snippet ELF natively; returns its stdout (the result registers). */
 function runNative(name: string, elf: Uint8Array): Uint8Array {
-  const path = join(dir, name);
-  writeFileSync(path, elf);
-  chmodSync(path, 0o755);
-  const r = spawnSync(path, []);
+  const r = runNativeElf(elf, dir, name);
   expect(r.status).toBe(0);
   return r.stdout;
 }
