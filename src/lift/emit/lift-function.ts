@@ -5,10 +5,10 @@
 // dispatcher: a call or syscall continuation outside loops, an outermost
 // loop header, the exit of a variant. Each inner loop header gets a variant
 // function entered there, and the continuations inside one outermost loop
-// share a resume variant (loops.ts says why). Registers are loaded into locals on entry — only
-// those live there — and spilled only at calls, syscalls and exits — only
-// those written since the last load (dirty-registers.ts); loop back-edges
-// spend the CPU budget (budget.ts).
+// share a resume variant (loops.ts says why). Registers are loaded into
+// locals on entry — only those live there — and spilled only at calls,
+// syscalls and exits — only those written since the last load
+// (dirty-registers.ts); loop back-edges spend the CPU budget (budget.ts).
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "../decode.js";
@@ -50,7 +50,7 @@ export function loopVariantName(entry: number, header: number): string {
 }
 
 /** The wasm function entered where calls inside the loop around `first` continue (loops.ts). */
-export function resumeVariantName(entry: number, first: number): string {
+function resumeVariantName(entry: number, first: number): string {
   return `${functionName(entry)}_resume_${first.toString(16)}`;
 }
 

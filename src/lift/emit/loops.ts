@@ -188,12 +188,10 @@ export function planLoops(
   // and the blocks where an inner loop's variant leaves.
   const midLoop = [...continuations];
   for (const region of new Set(variants.values())) {
-    for (const block of region) {
-      for (const s of successors.get(block) ?? []) {
-        if (region.has(s) || variants.has(s)) continue;
-        if (components.has(s) && !componentEntries.has(s)) midLoop.push(s);
-        else functionEntries.add(s);
-      }
+    for (const s of exits(region, successors)) {
+      if (variants.has(s)) continue;
+      if (components.has(s) && !componentEntries.has(s)) midLoop.push(s);
+      else functionEntries.add(s);
     }
   }
   const byComponent = new Map<ReadonlySet<number>, number[]>();
@@ -222,11 +220,14 @@ export function planLoops(
     }
     spent += region.size;
     resumeVariants.push({ entries, region });
-    for (const block of region) {
-      for (const s of successors.get(block) ?? []) {
-        if (!region.has(s)) functionEntries.add(s);
-      }
-    }
+    for (const s of exits(region, successors)) functionEntries.add(s);
   }
   return { variants, resumeVariants, functionEntries };
+}
+
+/** The blocks outside `region` that its blocks branch to. */
+function* exits(region: ReadonlySet<number>, successors: Successors): Generator<number> {
+  for (const block of region) {
+    for (const s of successors.get(block) ?? []) if (!region.has(s)) yield s;
+  }
 }
