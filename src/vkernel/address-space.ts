@@ -59,6 +59,23 @@ export class AddressSpace {
     return undefined;
   }
 
+  /**
+   * mmap(2) with MAP_FIXED: exactly the pages from `address` (page-aligned),
+   * replacing whatever was mapped there, zeroed. Undefined, with nothing
+   * changed, outside the mmap area or past the limit.
+   */
+  mapFixed(address: number, length: number): number | undefined {
+    const size = pageAlign(length);
+    if (address % PAGE_SIZE !== 0 || address < MMAP_BASE || address + size > STACK_BOTTOM) {
+      return undefined;
+    }
+    const saved = this.free.map((r) => ({ ...r }));
+    this.unmap(address, size);
+    const mapped = this.map(size, address);
+    if (mapped === undefined) this.free = saved;
+    return mapped;
+  }
+
   private take(i: number, start: number, size: number): number {
     const r = this.free[i] as Range;
     const pieces: Range[] = [];

@@ -1,14 +1,21 @@
 // Memory syscalls: brk(2), mmap(2) (anonymous, and private file mappings by
 // copying), munmap(2), mprotect(2) (accepted: wasm memory has no page
 // protection), mremap(2) (in place when the range after the mapping is free,
-// else moved by copy), madvise(2).
-import { EBADF, EINVAL, ENOMEM } from "../errno.js";
+// else moved by copy), madvise(2). Arguments Linux refuses get its errno
+// (EINVAL for an unaligned address, a zero length, an unknown mremap flag),
+// and MAP_FIXED and MREMAP_FIXED get exactly the address asked for or an error.
+import { PAGE_SIZE } from "../../lift/guest-layout.js";
+import { EBADF, EEXIST, EINVAL, ENOMEM } from "../errno.js";
 import type { Kernel } from "../kernel.js";
 import { int, num, type SyscallArgs, type SyscallEntry } from "./types.js";
 
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
+const MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+
+const aligned = (address: number): boolean => address % PAGE_SIZE === 0;
 
 /** -ENOMEM, with one line the first time the run's --memory limit refused a request. */
 function outOfMemory(k: Kernel, length: number): number {
@@ -25,22 +32,35 @@ function outOfMemory(k: Kernel, length: number): number {
 function mmap(k: Kernel, a: SyscallArgs): number {
   const length = num(a[1]);
   const flags = int(a[3]);
+  const wanted = num(a[0]);
   if (length <= 0) return -EINVAL;
-  const hint = (flags & MAP_FIXED) !== 0 ? num(a[0]) : 0;
-  const address = k.space.map(length, hint);
-  if (address === undefined) return outOfMemory(k, length);
-  if ((flags & MAP_ANONYMOUS) === 0) {
-    const f = k.files.get(int(a[4]));
-    if (f === undefined) {
-      k.space.unmap(address, length);
-      return -EBADF;
+  // The descriptor is checked first: a MAP_FIXED call that fails replaces nothing.
+  const file = (flags & MAP_ANONYMOUS) === 0 ? k.files.get(int(a[4])) : undefined;
+  if ((flags & MAP_ANONYMOUS) === 0 && file === undefined) return -EBADF;
+  let address: number | undefined;
+  if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
+    if (!aligned(wanted)) return -EINVAL;
+    if ((flags & MAP_FIXED) !== 0) {
+      address = k.space.mapFixed(wanted, length);
+    } else {
+      address = k.space.map(length, wanted);
+      if (address !== undefined && address !== wanted) {
+        k.space.unmap(address, length);
+        return -EEXIST;
+      }
     }
+  } else {
+    // Without MAP_FIXED the address is only a hint (mmap(2)); this one is not taken.
+    address = k.space.map(length);
+  }
+  if (address === undefined) return outOfMemory(k, length);
+  if (file !== undefined) {
     // A private file mapping is a copy (wasm memory cannot share pages with a
     // file): read through the open file, so image and device files map too.
     // Bytes past the end of the file stay zero, as mmap(2) gives them.
     const target = new Uint8Array(k.memory.buffer, address, length);
     target.fill(0);
-    const n = f.file.pread(target, num(a[5]));
+    const n = file.file.pread(target, num(a[5]));
     if (n < 0) {
       k.space.unmap(address, length);
       return n;
@@ -49,13 +69,33 @@ function mmap(k: Kernel, a: SyscallArgs): number {
   return address;
 }
 
+function munmap(k: Kernel, a: SyscallArgs): number {
+  if (!aligned(num(a[0])) || num(a[1]) <= 0) return -EINVAL;
+  k.space.unmap(num(a[0]), num(a[1]));
+  return 0;
+}
+
+/**
+ * mremap(2). An old size of 0 (a second mapping of a shared one) is EINVAL,
+ * as for Linux's private mappings: every mapping here is private. So is
+ * MREMAP_DONTUNMAP, as on Linux before 5.7.
+ */
 function mremap(k: Kernel, a: SyscallArgs): number {
   const old = num(a[0]);
   const oldSize = num(a[1]);
   const newSize = num(a[2]);
-  if (k.space.resize(old, oldSize, newSize)) return old;
-  if ((int(a[3]) & MREMAP_MAYMOVE) === 0) return -ENOMEM;
-  const address = k.space.map(newSize);
+  const flags = int(a[3]);
+  const fixed = (flags & MREMAP_FIXED) !== 0;
+  if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) !== 0) return -EINVAL;
+  if (fixed && (flags & MREMAP_MAYMOVE) === 0) return -EINVAL;
+  if (!aligned(old) || oldSize <= 0 || newSize <= 0) return -EINVAL;
+  if (!fixed && k.space.resize(old, oldSize, newSize)) return old;
+  if ((flags & MREMAP_MAYMOVE) === 0) return -ENOMEM;
+  const target = num(a[4]);
+  if (fixed && (!aligned(target) || (target < old + oldSize && old < target + newSize))) {
+    return -EINVAL;
+  }
+  const address = fixed ? k.space.mapFixed(target, newSize) : k.space.map(newSize);
   if (address === undefined) return outOfMemory(k, newSize);
   k.bytes().copyWithin(address, old, old + Math.min(oldSize, newSize));
   k.space.unmap(old, oldSize);
@@ -65,7 +105,7 @@ function mremap(k: Kernel, a: SyscallArgs): number {
 export const mmSyscalls: readonly SyscallEntry[] = [
   [9, "mmap", mmap],
   [10, "mprotect", () => 0],
-  [11, "munmap", (k, a) => (k.space.unmap(num(a[0]), num(a[1])), 0)],
+  [11, "munmap", munmap],
   [
     12,
     "brk",
