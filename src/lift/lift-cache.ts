@@ -27,6 +27,12 @@ import type { LiftOptions, LiftReport, LiftResult } from "./lift-elf.js";
 
 let fingerprint: string | undefined;
 
+/**
+ * The bundled CLI's fingerprint, written in by scripts/bundle.mjs from the
+ * modules it bundled; undefined when running the modules themselves.
+ */
+declare const MEGALIFT_LIFT_FINGERPRINT: string | undefined;
+
 /** How long a lift by another lifter version is kept after its last use. */
 export const SUPERSEDED_GRACE_MS = 24 * 60 * 60 * 1000;
 const MARK_USED_EVERY_MS = 60 * 60 * 1000;
@@ -34,10 +40,14 @@ const MARK_USED_EVERY_MS = 60 * 60 * 1000;
 /**
  * LIFTER_VERSION plus a hash of the lifter's own code (this directory's
  * modules), so a changed lifter never reuses an old lift even when nobody
- * bumped the version.
+ * bumped the version. The bundled CLI has it built in (scripts/bundle.mjs).
  */
 export function lifterFingerprint(): string {
   if (fingerprint !== undefined) return fingerprint;
+  if (typeof MEGALIFT_LIFT_FINGERPRINT === "string") {
+    fingerprint = MEGALIFT_LIFT_FINGERPRINT;
+    return fingerprint;
+  }
   const root = dirname(fileURLToPath(import.meta.url));
   const files = (readdirSync(root, { recursive: true }) as string[])
     .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts"))

@@ -31,7 +31,11 @@ import {
 } from "./lift-shard-plan.js";
 import type { ShardOutline } from "./lift-shard.js";
 
-/** The compiled worker script (tests run the sources; workers need the build in dist/). */
+/**
+ * The compiled worker script: beside this module in dist/src/lift/, or found
+ * from the package root when this runs from the sources (tests) or from the
+ * bundled CLI (dist/bundle/, scripts/bundle.mjs), whose chunks end in .mjs.
+ */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".js")) return join(here, "..", "lift-worker.js");

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { Ajv } from "ajv";
 import { gzipSync } from "node:zlib";
 import { packageRoot } from "../../src/package-root.js";
-import { runCli, type CliResult } from "../helpers/cli.js";
+import { runCli, type CliResult, CLI_MAIN } from "../helpers/cli.js";
 import {
   descriptorOf,
   makeImage,
@@ -84,13 +84,12 @@ describe("megalift scan on the demo image", () => {
   });
 
   it("stops quietly when its reader has gone away (megalift proxy … | head -1, then SIGTERM)", async () => {
-    const main = join(root, "dist", "src", "cli", "main.js");
     const dir = await cacheDir();
     // head exits after the "listening" line; the proxy's shutdown line then
     // meets a closed pipe, which must end the process quietly with status 0.
     const script = [
       `mkfifo "${dir}/out"`,
-      `"${process.execPath}" "${main}" proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:9 --cache "${dir}/c" >"${dir}/out" 2>"${dir}/err" &`,
+      `"${process.execPath}" "${CLI_MAIN}" proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:9 --cache "${dir}/c" >"${dir}/out" 2>"${dir}/err" &`,
       "proxy=$!",
       `head -1 <"${dir}/out" >/dev/null`,
       'kill -TERM "$proxy"',

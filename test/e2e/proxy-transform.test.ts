@@ -22,6 +22,7 @@ import { run, type RunResult } from "./harness/run.js";
 import { Skopeo } from "./harness/skopeo.js";
 import { Teardown } from "./harness/teardown.js";
 import { layoutDigest, minbaseImage, type LayoutImage } from "./harness/test-images.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 const root = packageRoot();
 const BUSYBOX = "library/busybox:latest";
@@ -37,7 +38,7 @@ const TRANSFORM_SETTINGS = {
 };
 
 function megalift(args: readonly string[]): Promise<RunResult> {
-  return run(process.execPath, [join(root, "dist", "src", "cli", "main.js"), ...args], {
+  return run(process.execPath, [CLI_MAIN, ...args], {
     timeoutMs: 600_000,
   });
 }

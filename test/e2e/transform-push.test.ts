@@ -18,6 +18,7 @@ import { Skopeo } from "./harness/skopeo.js";
 import { Teardown } from "./harness/teardown.js";
 import { layoutDigest, sha256 } from "./harness/test-images.js";
 import { startTokenServer, type TokenServer } from "./harness/token-server.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 const root = packageRoot();
 const DEMO = `oci:${join(root, "fixtures", "images", "demo")}:latest`;
@@ -26,7 +27,7 @@ const keys = generateSigningKeyPair();
 
 /** The built CLI, without blocking the event loop (the token server runs in this process). */
 function megalift(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(process.execPath, [join(root, "dist", "src", "cli", "main.js"), ...args], { env });
+  return run(process.execPath, [CLI_MAIN, ...args], { env });
 }
 
 describe("transform to a registry", () => {

@@ -1,4 +1,5 @@
-// Runs the built megalift CLI (dist/, built by test/global-setup.ts) as a user would.
+// Runs the built megalift CLI as a user would: the bundle the `megalift`
+// command runs (dist/bundle/, built by test/global-setup.ts).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
@@ -9,9 +10,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** The `megalift` command (package.json "bin"). */
+export const CLI_MAIN = join(packageRoot(), "dist", "bundle", "megalift.mjs");
+
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const main = join(packageRoot(), "dist", "src", "cli", "main.js");
-  const result = spawnSync(process.execPath, [main, ...args], {
+  const result = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, ...env },

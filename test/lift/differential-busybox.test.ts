@@ -18,13 +18,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../../src/package-root.js";
 import { chrootCommand, runChrooted, tool } from "../helpers/chroot.js";
 import { PROC_APPLETS, PROC_SCRIPT, only, statHead, tagged } from "../helpers/proc-script.js";
 import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 const BUSYBOX = "/bin/busybox";
-const CLI = join(packageRoot(), "dist", "src", "cli", "main.js");
+const CLI = CLI_MAIN;
 const work = mkdtempSync(join(tmpdir(), "megalift-busybox-"));
 const ENV = {
   LANG: "C",

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { packageRoot } from "../../src/package-root.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 const root = packageRoot();
 const cacheDir = mkdtempSync(join(tmpdir(), "megalift-lift-cache-"));
@@ -28,7 +29,7 @@ const ENV = {
   PATH: "/usr/bin:/bin",
   MEGALIFT_CACHE_DIR: cacheDir,
 };
-const CLI = join(root, "dist", "src", "cli", "main.js");
+const CLI = CLI_MAIN;
 
 function run(
   command: string,

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProxy, type RunningProxy } from "../../proxy/index.js";
-import { packageRoot } from "../../src/package-root.js";
 import { FakeUpstream } from "./fake-upstream.js";
 import { addImage } from "./harness.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 let dir: string;
 let proxy: RunningProxy | undefined;
@@ -74,11 +74,10 @@ describe("startProxy", () => {
 
 describe("megalift proxy", () => {
   it("prints the listening line first, serves, and exits on SIGTERM", async () => {
-    const main = join(packageRoot(), "dist", "src", "cli", "main.js");
     const child = spawn(
       process.execPath,
       [
-        main,
+        CLI_MAIN,
         "proxy",
         "--listen",
         "127.0.0.1:0",

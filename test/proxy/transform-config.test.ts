@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveProxyConfig, validateConfigDocument } from "../../proxy/config/load-config.js";
 import { DEFAULT_TRANSFORM } from "../../proxy/config/proxy-config.js";
 import { RepositoryModes } from "../../proxy/transform/repository-modes.js";
-import { packageRoot } from "../../src/package-root.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -100,11 +100,10 @@ describe("transform configuration", () => {
 
 describe("megalift proxy --mode transform (CLI)", () => {
   it("announces the URL first, generates and serves a signing key, lists no transforms", async () => {
-    const main = join(packageRoot(), "dist", "src", "cli", "main.js");
     const cache = join(dir, "cache");
     const child = spawn(
       process.execPath,
-      [main, "proxy", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"].concat([
+      [CLI_MAIN, "proxy", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"].concat([
         "--cache",
         cache,
         "--mode",

@@ -3,10 +3,10 @@
 // first stdout line announces the URL, then one line per request.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../../src/package-root.js";
 import { startDaemon, type Daemon } from "./daemon.js";
 import type { Credentials } from "./skopeo.js";
 import type { Teardown } from "./teardown.js";
+import { CLI_MAIN } from "../../helpers/cli.js";
 
 export interface ProxyUpstream {
   readonly url: string;
@@ -98,7 +98,7 @@ export async function startProxy(options: ProxyOptions, teardown: Teardown): Pro
   const dir = teardown.tempDir("proxy");
   const cacheDir = options.cacheDir ?? join(dir, "cache");
   const args = [
-    join(packageRoot(), "dist", "src", "cli", "main.js"),
+    CLI_MAIN,
     "proxy",
     "--listen",
     "127.0.0.1:0",
