@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SELF = fileURLToPath(import.meta.url);
-const CLI = join(ROOT, "dist", "src", "cli", "main.js");
+/** The `megalift` command users run (the bundle, scripts/bundle.mjs). */
+const CLI = join(ROOT, "dist", "bundle", "megalift.mjs");
 const BENCH_SOURCE = join(ROOT, "fixtures", "src", "bench", "cpu-bench.c");
 const BUSYBOX = "/bin/busybox";
 // Pinned so cached builds stay comparable across runs and machines.

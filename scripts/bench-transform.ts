@@ -13,7 +13,8 @@ import { packageRoot } from "../src/package-root.js";
 import type { TransformSummary } from "../src/pipeline/transform.js";
 
 const root = packageRoot();
-const cli = join(root, "dist", "src", "cli", "main.js");
+/** The `megalift` command users run (the bundle, scripts/bundle.mjs). */
+const cli = join(root, "dist", "bundle", "megalift.mjs");
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
