@@ -59,6 +59,12 @@ export class AddressSpace {
     return undefined;
   }
 
+  /** Whether the pages from `address` for `length` bytes are all unmapped mmap area. */
+  isFree(address: number, length: number): boolean {
+    const end = address + pageAlign(length);
+    return this.free.some((r) => r.start <= address && end <= r.end);
+  }
+
   /**
    * mmap(2) with MAP_FIXED: exactly the pages from `address` (page-aligned),
    * replacing whatever was mapped there, zeroed. Undefined, with nothing

@@ -13,8 +13,13 @@ export interface CliResult {
 /** The `megalift` command (package.json "bin"). */
 export const CLI_MAIN = join(packageRoot(), "dist", "bundle", "megalift.mjs");
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI_MAIN, ...args], {
+/** Runs `megalift ARGS` (or another entry script, `main`) to completion. */
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  main = CLI_MAIN,
+): CliResult {
+  const result = spawnSync(process.execPath, [main, ...args], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, ...env },

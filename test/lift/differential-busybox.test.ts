@@ -21,10 +21,9 @@ import { join } from "node:path";
 import { chrootCommand, runChrooted, tool } from "../helpers/chroot.js";
 import { PROC_APPLETS, PROC_SCRIPT, only, statHead, tagged } from "../helpers/proc-script.js";
 import { SHELL_APPLETS, SHELL_CASES } from "../helpers/shell-cases.js";
-import { CLI_MAIN } from "../helpers/cli.js";
+import { CLI_MAIN as CLI } from "../helpers/cli.js";
 
 const BUSYBOX = "/bin/busybox";
-const CLI = CLI_MAIN;
 const work = mkdtempSync(join(tmpdir(), "megalift-busybox-"));
 const ENV = {
   LANG: "C",

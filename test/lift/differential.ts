@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { packageRoot } from "../../src/package-root.js";
-import { CLI_MAIN } from "../helpers/cli.js";
+import { CLI_MAIN as CLI } from "../helpers/cli.js";
 
 const root = packageRoot();
 const cacheDir = mkdtempSync(join(tmpdir(), "megalift-lift-cache-"));
@@ -29,7 +29,6 @@ const ENV = {
   PATH: "/usr/bin:/bin",
   MEGALIFT_CACHE_DIR: cacheDir,
 };
-const CLI = CLI_MAIN;
 
 function run(
   command: string,

@@ -1,21 +1,17 @@
 // `megalift lift` as a user meets it: a module and a coverage report, and a
 // clear one-line error for a file that is not an x86-64 ELF. And the lift
 // cache the bundled `megalift` shares with the built modules.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/package-root.js";
-import { runCli } from "../helpers/cli.js";
+import { CLI_MAIN, runCli } from "../helpers/cli.js";
 
 /** `megalift exec` of the musl hello fixture through `main` with the lift cache in `cache`. */
 function execHello(main: string, cache: string): string {
   const hello = join(packageRoot(), "fixtures/bin/musl/hello");
-  const r = spawnSync(process.execPath, [main, "exec", "--root", "/", hello], {
-    encoding: "utf8",
-    env: { ...process.env, MEGALIFT_CACHE_DIR: cache },
-  });
+  const r = runCli(["exec", "--root", "/", hello], { MEGALIFT_CACHE_DIR: cache }, main);
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
   return r.stdout;
@@ -51,12 +47,11 @@ describe("the lift cache", () => {
   it("is shared by the bundled CLI and the built modules (one fingerprint)", () => {
     const cache = join(dir, "cache");
     const modules = join(packageRoot(), "dist", "src", "cli", "main.js");
-    const bundle = join(packageRoot(), "dist", "bundle", "megalift.mjs");
     const output = execHello(modules, cache);
     const lifted = readdirSync(join(cache, "lift"));
     expect(lifted).toHaveLength(1);
     // The bundle finds that lift: no second module by another fingerprint.
-    expect(execHello(bundle, cache)).toBe(output);
+    expect(execHello(CLI_MAIN, cache)).toBe(output);
     expect(readdirSync(join(cache, "lift"))).toEqual(lifted);
   });
 });

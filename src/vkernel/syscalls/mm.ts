@@ -35,19 +35,17 @@ function mmap(k: Kernel, a: SyscallArgs): number {
   const wanted = num(a[0]);
   if (length <= 0) return -EINVAL;
   // The descriptor is checked first: a MAP_FIXED call that fails replaces nothing.
-  const file = (flags & MAP_ANONYMOUS) === 0 ? k.files.get(int(a[4])) : undefined;
-  if ((flags & MAP_ANONYMOUS) === 0 && file === undefined) return -EBADF;
+  const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+  const file = anonymous ? undefined : k.files.get(int(a[4]));
+  if (!anonymous && file === undefined) return -EBADF;
   let address: number | undefined;
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
     if (!aligned(wanted)) return -EINVAL;
     if ((flags & MAP_FIXED) !== 0) {
       address = k.space.mapFixed(wanted, length);
     } else {
+      if (!k.space.isFree(wanted, length)) return -EEXIST;
       address = k.space.map(length, wanted);
-      if (address !== undefined && address !== wanted) {
-        k.space.unmap(address, length);
-        return -EEXIST;
-      }
     }
   } else {
     // Without MAP_FIXED the address is only a hint (mmap(2)); this one is not taken.
