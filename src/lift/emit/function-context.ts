@@ -299,6 +299,7 @@ export class FunctionContext extends RegisterLocals {
         out.push(this.m.local.set(FIRST_GPR + i, this.m.i64.load(0, 8, this.w.c32(stateGpr(i)))));
       }
       if ((xmms & (1 << i)) !== 0) {
+        this.xmmReplaced(i);
         out.push(this.m.local.set(FIRST_XMM + i, this.m.v128.load(0, 16, this.w.c32(stateXmm(i)))));
       }
     }

@@ -9,7 +9,7 @@ import { gprIndex, type DecodedInstruction } from "../decode.js";
 import { FLAG_BITS } from "./flags.js";
 import { RegisterTracker } from "./register-tracker.js";
 import { KnownValues } from "./known-values.js";
-import { i32, i64, v128, type Expr, type Size, type Wasm, type WasmType } from "./wasm.js";
+import { f64, i32, i64, v128, type Expr, type Size, type Wasm, type WasmType } from "./wasm.js";
 
 // Local layout after the two parameters: GPRs, XMMs, flags, temporaries.
 export const FIRST_GPR = 2;
@@ -39,6 +39,12 @@ export class RegisterLocals {
   readonly registers = new RegisterTracker();
   /** What this block knows about register and let() values (known-values.ts). */
   protected readonly known: KnownValues;
+  /**
+   * The f64/f32 local each XMM register's lane 0 was last set from by
+   * setXmmLow in this block: a scalar read takes it instead of extracting
+   * the lane, so the merge into the v128 is off the dependency chain.
+   */
+  private xmmLow: ({ type: WasmType; local: number } | undefined)[] = [];
 
   constructor(
     readonly w: Wasm,
@@ -103,6 +109,7 @@ export class RegisterLocals {
    */
   forgetValues(): void {
     this.known.forget();
+    this.xmmLow = [];
   }
 
   /**
@@ -191,6 +198,45 @@ export class RegisterLocals {
 
   setXmm(index: number, value: Expr): void {
     this.registers.written(0, 1 << index);
+    this.xmmLow[index] = undefined;
     this.emit(this.m.local.set(FIRST_XMM + index, value));
+  }
+
+  /**
+   * A scalar SSE result (`type` f64 or f32) into lane 0 of XMM `index`, the
+   * other lanes kept (SDM Vol. 1 §11.4.1 "scalar" forms). In wasm the merge
+   * is a replace_lane, which V8 compiles to a blend: chained scalar
+   * operations (a sum of products) would wait for one blend each. The
+   * value stays in its own local, and scalar reads of the lane later in
+   * the block (xmmLowLane) take that local instead.
+   */
+  setXmmLow(index: number, type: WasmType, value: Expr): void {
+    const local = this.temp(type);
+    this.emit(this.m.local.set(local, value));
+    const get = this.m.local.get(local, type);
+    const old = this.xmm(index);
+    this.setXmm(
+      index,
+      type === f64
+        ? this.m.f64x2.replace_lane(old, 0, get)
+        : this.m.f32x4.replace_lane(old, 0, get),
+    );
+    this.xmmLow[index] = { type, local };
+  }
+
+  /** Lane 0 of XMM `index` as an f64 or f32 (`type`). */
+  xmmLowLane(index: number, type: WasmType): Expr {
+    const low = this.xmmLow[index];
+    if (low?.type === type) {
+      this.registers.read(0, 1 << index);
+      return this.m.local.get(low.local, type);
+    }
+    const v = this.xmm(index);
+    return type === f64 ? this.m.f64x2.extract_lane(v, 0) : this.m.f32x4.extract_lane(v, 0);
+  }
+
+  /** Forgets what setXmmLow knew of XMM `index`: its local was set from elsewhere. */
+  protected xmmReplaced(index: number): void {
+    this.xmmLow[index] = undefined;
   }
 }

@@ -8,7 +8,7 @@ import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, i32, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
-import { imm8, isXmm, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
+import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
 
 type Width = "s" | "d";
@@ -16,23 +16,17 @@ type Width = "s" | "d";
 /** The low lane of operand `index` as a scalar (memory reads only 4 or 8 bytes). */
 function scalar(ctx: FunctionContext, index: number, width: Width): Expr {
   const m = ctx.m;
-  if (isXmm(ctx, index)) {
-    return width === "d"
-      ? m.f64x2.extract_lane(readV(ctx, index), 0)
-      : m.f32x4.extract_lane(readV(ctx, index), 0);
-  }
+  const op = ctx.ins.operands[index];
+  if (op?.kind === "reg") return ctx.xmmLowLane(xmmOf(op.reg), width === "d" ? f64 : f32);
   const ptr = ctx.pointer(ctx.memory());
   return width === "d" ? m.f64.load(0, 1, ptr) : m.f32.load(0, 1, ptr);
 }
 
+/** The low lane of the XMM register operand 0 (every scalar form's destination). */
 function setLow(ctx: FunctionContext, width: Width, value: Expr): void {
-  const m = ctx.m;
-  const dst = readV(ctx, 0);
-  writeV(
-    ctx,
-    0,
-    width === "d" ? m.f64x2.replace_lane(dst, 0, value) : m.f32x4.replace_lane(dst, 0, value),
-  );
+  const op = ctx.ins.operands[0];
+  if (op?.kind !== "reg") throw new Error("a scalar SSE destination is an XMM register");
+  ctx.setXmmLow(xmmOf(op.reg), width === "d" ? f64 : f32, value);
 }
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
@@ -83,10 +77,12 @@ function packedOp(op: ScalarOp, width: Width) {
 /** movss/movsd (SSE): reg←reg merges the low lane; reg←mem zeroes the rest; mem←reg stores it. */
 function movScalar(width: Width) {
   return (ctx: FunctionContext): void => {
-    const size = width === "d" ? 8 : 4;
     if (!isXmm(ctx, 0)) {
-      const v = ctx.m.i64x2.extract_lane(readV(ctx, 1), 0);
-      ctx.emit(ctx.w.store(size, ctx.pointer(ctx.memory()), v));
+      // As a float (a bit-exact move in wasm): one vmovsd, where an integer
+      // lane extract and store were two instructions.
+      const v = scalar(ctx, 1, width);
+      const ptr = ctx.pointer(ctx.memory());
+      ctx.emit(width === "d" ? ctx.m.f64.store(0, 1, ptr, v) : ctx.m.f32.store(0, 1, ptr, v));
       return;
     }
     if (!isXmm(ctx, 1)) return writeV(ctx, 0, readV(ctx, 1));
