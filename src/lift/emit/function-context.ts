@@ -8,9 +8,12 @@ import { ConditionCode, Register } from "iced-x86";
 import type { MemoryOperand } from "../decode.js";
 import { STATE_FS_BASE, STATE_GS_BASE, STATE_RIP, stateGpr, stateXmm } from "../guest-layout.js";
 import {
+  CF,
   composeCondition,
   conditionFlags,
   FLAG_BITS,
+  PF,
+  ZF,
   FlagEvaluator,
   type FlagRecord,
   type FlagSource,
@@ -185,6 +188,18 @@ export class FunctionContext extends RegisterLocals {
     };
     this.assignFlags(mask, { kind: "record", record });
     return record.result;
+  }
+
+  /**
+   * ucomisd/comisd (size 8) and ucomiss/comiss (size 4) of the float locals
+   * `a` and `b`: ZF, PF and CF from a lazy record, so that a jcc becomes one
+   * float comparison (flags.ts).
+   */
+  setFloatCompareFlags(size: 4 | 8, a: number, b: number): void {
+    this.assignFlags(ZF | PF | CF, {
+      kind: "record",
+      record: { op: "fcmp", size, a, b, result: a },
+    });
   }
 
   /** Sets one flag to an i32 0/1 value. */

@@ -4,9 +4,9 @@
 // compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access. Rounding is
 // round-to-nearest (MXCSR.RC is not consulted yet).
 import { Mnemonic } from "iced-x86";
-import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
+import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i32, type Expr } from "../emit/wasm.js";
+import { f32, f64, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
@@ -134,17 +134,10 @@ function toInt(width: Width, truncate: boolean) {
 /** comisd/ucomisd/comiss/ucomiss (SDM Vol. 2A "COMISD"): ZF PF CF; OF SF AF cleared. */
 function compareFlags(width: Width) {
   return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    const ops = width === "d" ? m.f64 : m.f32;
     const type = width === "d" ? f64 : f32;
     const a = ctx.let(scalar(ctx, 0, width), type);
     const b = ctx.let(scalar(ctx, 1, width), type);
-    const A = (): Expr => ctx.get(a, type);
-    const B = (): Expr => ctx.get(b, type);
-    const unordered = ctx.let(m.i32.or(ops.ne(A(), A()), ops.ne(B(), B())), i32);
-    ctx.setFlag(ZF, m.i32.or(ctx.get(unordered, i32), ops.eq(A(), B())));
-    ctx.setFlag(PF, ctx.get(unordered, i32));
-    ctx.setFlag(CF, m.i32.or(ctx.get(unordered, i32), ops.lt(A(), B())));
+    ctx.setFloatCompareFlags(width === "d" ? 8 : 4, a, b);
     ctx.clearFlags(OF | SF | AF);
   };
 }
