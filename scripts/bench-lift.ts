@@ -13,6 +13,7 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { kernelRows, type KernelTiming } from "./bench-lift-kernels.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SELF = fileURLToPath(import.meta.url);
@@ -40,6 +41,8 @@ Options:
   -O N              lift optimisation level passed to megalift (default 1)
   --lift-cache DIR  reuse this lift cache (default: a fresh temp dir, so the
                     cold lift table measures real lifts)
+  --kernels         also time cpu-bench's kernels one by one, native and lifted
+                    (less the lifted start-up)
   -h, --help        show this help
 `;
 
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
       timeout: { type: "string", default: "900" },
       O: { type: "string", short: "O", default: "1" },
       "lift-cache": { type: "string" },
+      kernels: { type: "boolean" },
       "lift-child": { type: "string" },
       "run-wasi": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -373,6 +377,24 @@ async function main(): Promise<void> {
         `optimizing tier ${mean(geo["lifted-opt"])} (target ≤ 1.5×)`,
     );
     console.log("lifted-opt = MEGALIFT_WASM_TIER=optimizing (TurboFan only, --no-liftoff)");
+    if (values.kernels) {
+      console.log(
+        "\ncpu-bench kernel by kernel (median of --runs; ratio = (lifted - start-up) / native)",
+      );
+      const time: KernelTiming = (argv) => {
+        const m = measure(argv, work, timeoutS, env);
+        return {
+          seconds: clock === "cpu" ? m.cpu : m.wall,
+          outputHash: m.outputHash,
+          failure: m.failure,
+        };
+      };
+      const lifted = (program: string, args: readonly string[]): string[] => [
+        ...(variantArgv({ name: "kernel", program, args: [] }, "lifted", optimize) ?? []),
+        ...args,
+      ];
+      table(kernelRows({ native: build.native, lifted, runs, time, median }));
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
