@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, Instruction, MemoryOperand, Register } from "iced-x86";
 import { afterAll, describe, expect, it } from "vitest";
-import { Assembler, bothAgree, data } from "./semantics-harness.js";
+import { Assembler, bothAgree, data, SETCC } from "./semantics-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-fcmp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,25 +27,6 @@ const PAIRS: readonly (readonly [number, number])[] = [
 ];
 /** Per pair: a and b as doubles, then as floats. */
 const RECORD = 32;
-
-const SETCC = [
-  Code.Seto_rm8,
-  Code.Setno_rm8,
-  Code.Setb_rm8,
-  Code.Setae_rm8,
-  Code.Sete_rm8,
-  Code.Setne_rm8,
-  Code.Setbe_rm8,
-  Code.Seta_rm8,
-  Code.Sets_rm8,
-  Code.Setns_rm8,
-  Code.Setp_rm8,
-  Code.Setnp_rm8,
-  Code.Setl_rm8,
-  Code.Setge_rm8,
-  Code.Setle_rm8,
-  Code.Setg_rm8,
-];
 
 const VARIANTS = [
   { name: "ucomisd", code: Code.Ucomisd_xmm_xmmm64, load: Code.Movsd_xmm_xmmm64, a: 0, b: 8 },

@@ -102,6 +102,26 @@ export class Assembler {
   }
 }
 
+/** setcc into an 8-bit register, in condition-code order (o no b ae e ne be a s ns p np l ge le g). */
+export const SETCC = [
+  Code.Seto_rm8,
+  Code.Setno_rm8,
+  Code.Setb_rm8,
+  Code.Setae_rm8,
+  Code.Sete_rm8,
+  Code.Setne_rm8,
+  Code.Setbe_rm8,
+  Code.Seta_rm8,
+  Code.Sets_rm8,
+  Code.Setns_rm8,
+  Code.Setp_rm8,
+  Code.Setnp_rm8,
+  Code.Setl_rm8,
+  Code.Setge_rm8,
+  Code.Setle_rm8,
+  Code.Setg_rm8,
+];
+
 /** [R15 + offset]: the output area. */
 export const out = (offset: number): MemoryOperand =>
   MemoryOperand.createBaseDispl(Register.R15, BigInt(offset));

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, Instruction, MemoryOperand, Register } from "iced-x86";
 import { afterAll, describe, it } from "vitest";
-import { Assembler, bothAgree, DATA, out } from "./semantics-harness.js";
+import { Assembler, bothAgree, DATA, out, SETCC } from "./semantics-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-narrow-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,25 +23,6 @@ const VALUES = [
   0x5555_6666_ffff_ffffn,
   0x7777_8888_8000_7f80n,
   0x0000_0000_1234_5678n,
-];
-
-const SETCC = [
-  Code.Seto_rm8,
-  Code.Setno_rm8,
-  Code.Setb_rm8,
-  Code.Setae_rm8,
-  Code.Sete_rm8,
-  Code.Setne_rm8,
-  Code.Setbe_rm8,
-  Code.Seta_rm8,
-  Code.Sets_rm8,
-  Code.Setns_rm8,
-  Code.Setp_rm8,
-  Code.Setnp_rm8,
-  Code.Setl_rm8,
-  Code.Setge_rm8,
-  Code.Setle_rm8,
-  Code.Setg_rm8,
 ];
 
 /** Register-register forms by size: RAX op= RCX. AF after logic ops is undefined: not compared. */
