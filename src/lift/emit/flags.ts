@@ -6,7 +6,8 @@
 // are live at the end of a block are materialised into one i32 local each.
 // Records nobody reads are removed by binaryen as dead local sets.
 import { ConditionCode } from "iced-x86";
-import { f32, f64, i32, i64, Wasm, type Expr, type Size } from "./wasm.js";
+import { floatFlag, fusedFloat } from "./flags-float.js";
+import { i32, i64, Wasm, type Expr, type Size } from "./wasm.js";
 
 /** RflagsBits of iced-x86, which the whole lifter uses as its flag mask. */
 export const OF = 1;
@@ -47,7 +48,7 @@ export class FlagEvaluator {
 
   /** The flag `bit` computed from a record, as an i32 0/1. */
   flag(r: FlagRecord, bit: number): Expr {
-    if (r.op === "fcmp") return this.floatFlag(r, bit);
+    if (r.op === "fcmp") return floatFlag(this.w, r, bit);
     const w = this.w;
     const m = w.m;
     const a = (): Expr => m.local.get(r.a, i64);
@@ -109,7 +110,7 @@ export class FlagEvaluator {
    * or undefined when no shortcut applies (the caller composes flags).
    */
   fused(r: FlagRecord, cc: ConditionCode): Expr | undefined {
-    if (r.op === "fcmp") return this.fusedFloat(r, cc);
+    if (r.op === "fcmp") return fusedFloat(this.w, r, cc);
     const w = this.w;
     const m = w.m;
     if (r.size === 4) {
@@ -179,58 +180,6 @@ export class FlagEvaluator {
       if (cc === ConditionCode.ae) return m.i32.eqz(this.flag(r, CF));
     }
     return undefined;
-  }
-
-  /**
-   * A float compare's flags (SDM Vol. 2A "UCOMISD"): unordered sets ZF, PF
-   * and CF; otherwise ZF is equal, CF is less than and PF is clear.
-   */
-  private floatFlag(r: FlagRecord, bit: number): Expr {
-    const f = this.floatOperands(r);
-    switch (bit) {
-      case ZF:
-        return f.m.i32.eqz(f.m.i32.or(f.ops.lt(f.a(), f.b()), f.ops.gt(f.a(), f.b())));
-      case PF:
-        return f.unordered();
-      case CF:
-        return f.m.i32.eqz(f.ops.ge(f.a(), f.b()));
-    }
-    throw new Error(`a float compare records ZF, PF and CF, not flag bit ${bit}`);
-  }
-
-  /**
-   * The condition codes that read only a float compare's flags, as one wasm
-   * float comparison each: `ucomisd xmm1, xmm0; ja` is `f64.gt`.
-   */
-  private fusedFloat(r: FlagRecord, cc: ConditionCode): Expr | undefined {
-    const f = this.floatOperands(r);
-    switch (cc) {
-      case ConditionCode.e:
-      case ConditionCode.p:
-      case ConditionCode.b:
-        return this.floatFlag(r, conditionFlags(cc));
-      case ConditionCode.ne:
-        return f.m.i32.or(f.ops.lt(f.a(), f.b()), f.ops.gt(f.a(), f.b()));
-      case ConditionCode.ae:
-        return f.ops.ge(f.a(), f.b());
-      case ConditionCode.a:
-        return f.ops.gt(f.a(), f.b());
-      case ConditionCode.be:
-        return f.m.i32.eqz(f.ops.gt(f.a(), f.b()));
-      case ConditionCode.np:
-        return f.m.i32.and(f.ops.eq(f.a(), f.a()), f.ops.eq(f.b(), f.b()));
-    }
-    return undefined;
-  }
-
-  private floatOperands(r: FlagRecord) {
-    const m = this.w.m;
-    const type = r.size === 8 ? f64 : f32;
-    const ops = r.size === 8 ? m.f64 : m.f32;
-    const a = (): Expr => m.local.get(r.a, type);
-    const b = (): Expr => m.local.get(r.b, type);
-    const unordered = (): Expr => m.i32.or(ops.ne(a(), a()), ops.ne(b(), b()));
-    return { m, ops, a, b, unordered };
   }
 
   /**
