@@ -86,4 +86,33 @@ describe("scalar SSE results kept in their own locals", () => {
     expect(output.readBigUInt64LE(184)).toBe(0x7ff0000000000001n);
     expect(output.readUInt32LE(192)).toBe(0x7f800001);
   });
+
+  it("cvtsd2si and cvtss2si round as MXCSR.RC says", async () => {
+    const values = [2.5, -2.5, 3.5, 1.7, -1.7, 0.5, -0.5, 1e10 + 0.5];
+    const input = Buffer.alloc(16 + values.length * 12);
+    [0, 1, 2, 3].forEach((rc) => input.writeUInt16LE(0x1f80 | (rc << 13), rc * 4));
+    values.forEach((v, i) => {
+      input.writeDoubleLE(v, 16 + i * 8);
+      input.writeFloatLE(v, 16 + values.length * 8 + i * 4);
+    });
+    const asm = new Assembler();
+    let slot = 0;
+    for (let rc = 0; rc < 4; rc++) {
+      asm.emit(Instruction.createMem(Code.Ldmxcsr_m32, data(rc * 4)));
+      values.forEach((_, i) => {
+        const double = data(16 + i * 8);
+        const float = data(16 + values.length * 8 + i * 4);
+        asm.emit(Instruction.createRegMem(Code.Cvtsd2si_r64_xmmm64, Register.RAX, double));
+        asm.storeGpr(Register.RAX, 8 * slot++);
+        asm.emit(Instruction.createRegMem(Code.Cvtss2si_r64_xmmm32, Register.RAX, float));
+        asm.storeGpr(Register.RAX, 8 * slot++);
+      });
+    }
+    const output = await bothAgree(dir, asm.bytes(), input, 8 * slot, "sse-rc", () => false);
+    // By hand: 2.5 → 2 to nearest even, 2 down, 3 up, 2 toward zero; −1.7 → −2, −2, −1, −1.
+    const at = (rc: number, value: number): bigint =>
+      output.readBigInt64LE(8 * (rc * values.length * 2 + value * 2));
+    expect([0, 1, 2, 3].map((rc) => at(rc, 0))).toEqual([2n, 2n, 3n, 2n]);
+    expect([0, 1, 2, 3].map((rc) => at(rc, 4))).toEqual([-2n, -2n, -1n, -1n]);
+  });
 });

@@ -1,12 +1,13 @@
 // SSE/SSE2 floating point on wasm SIMD and scalar f32/f64 (SDM Vol. 1
 // §10.4, §11.4): scalar and packed arithmetic, bitwise logic, conversions
 // (cvt*), ordered/unordered compares that set ZF/PF/CF (comisd/ucomisd),
-// compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access. Rounding is
-// round-to-nearest (MXCSR.RC is not consulted yet).
+// compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access. cvtsd2si and
+// cvtss2si round as MXCSR.RC says; arithmetic and cvtsi2sd round to nearest
+// whatever RC says (wasm has no other rounding).
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, type Expr } from "../emit/wasm.js";
+import { f32, f64, i32, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
@@ -112,6 +113,29 @@ function fromInt(width: Width) {
   };
 }
 
+/**
+ * `x` rounded to an integral value the way MXCSR.RC (bits 13–14) says: to
+ * nearest even, down, up or toward zero (SDM Vol. 1 §10.2.3.3).
+ */
+function roundByMxcsr(ctx: FunctionContext, width: Width, x: Expr): Expr {
+  const m = ctx.m;
+  const w = ctx.w;
+  const ops = width === "d" ? m.f64 : m.f32;
+  const type = width === "d" ? f64 : f32;
+  const value = ctx.let(x, type);
+  const rc = ctx.let(
+    m.i32.and(m.i32.shr_u(m.i32.load(0, 4, w.c32(STATE_MXCSR)), w.c32(13)), w.c32(3)),
+    i32,
+  );
+  const is = (mode: number): Expr => m.i32.eq(ctx.get(rc, i32), w.c32(mode));
+  const v = (): Expr => ctx.get(value, type);
+  return m.select(
+    is(0),
+    ops.nearest(v()),
+    m.select(is(1), ops.floor(v()), m.select(is(2), ops.ceil(v()), ops.trunc(v()))),
+  );
+}
+
 /** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0. */
 function toInt(width: Width, truncate: boolean) {
   return (ctx: FunctionContext): void => {
@@ -119,7 +143,7 @@ function toInt(width: Width, truncate: boolean) {
     const w = ctx.w;
     const size = ctx.operandSize(0);
     let x: Expr = scalar(ctx, 1, width);
-    if (!truncate) x = width === "d" ? m.f64.nearest(x) : m.f32.nearest(x);
+    if (!truncate) x = roundByMxcsr(ctx, width, x);
     const v = ctx.let(width === "d" ? x : m.f64.promote(x), f64);
     const limit = size === 8 ? 9223372036854775808 : 2147483648;
     const inRange = m.i32.and(
