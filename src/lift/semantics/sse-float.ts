@@ -7,7 +7,7 @@
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i32, type Expr } from "../emit/wasm.js";
+import { f32, f64, i32, v128, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
@@ -226,6 +226,27 @@ function shufpd(ctx: FunctionContext): void {
   );
 }
 
+/**
+ * cvttps2dq: a NaN or out-of-range lane gives the "integer indefinite"
+ * 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's saturating truncation
+ * gives 0 for NaN and 0x7fffffff above the range.
+ */
+function cvttps2dq(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const x = ctx.let(readV(ctx, 1), v128);
+  const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
+  const inRange = m.v128.and(
+    m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
+    m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
+  );
+  const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
+  writeV(
+    ctx,
+    0,
+    m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
+  );
+}
+
 function cvtScalar(from: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
@@ -265,7 +286,7 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Cvtss2sd, cvtScalar("s")],
   [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
   [Mnemonic.Cvtdq2ps, (c) => writeV(c, 0, c.m.f32x4.convert_i32x4_s(readV(c, 1)))],
-  [Mnemonic.Cvttps2dq, (c) => writeV(c, 0, c.m.i32x4.trunc_sat_f32x4_s(readV(c, 1)))],
+  [Mnemonic.Cvttps2dq, cvttps2dq],
   [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
   [Mnemonic.Cvtpd2ps, (c) => writeV(c, 0, c.m.f32x4.demote_f64x2_zero(readV(c, 1)))],
   [Mnemonic.Ucomisd, compareFlags("d")],
