@@ -9,10 +9,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, Instruction, Mnemonic, Register } from "iced-x86";
+import { Code, Instruction, MemoryOperand, Mnemonic, Register } from "iced-x86";
 import { afterAll, describe, expect, it } from "vitest";
 import { SEMANTICS } from "../../src/lift/semantics/table.js";
-import { Assembler, bothAgree } from "./semantics-harness.js";
+import { Assembler, bothAgree, data } from "./semantics-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-sse-sweep-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,11 +85,16 @@ function forms(): Form[] {
   return out;
 }
 
-/** The instruction of `form` on XMM0 (or RAX) and XMM1. */
-function instance(form: Form, imm: number | undefined): Instruction {
+/** The instruction of `form` on XMM0 (or RAX) and XMM1, or XMM0 and `memory` for xmm/m forms. */
+function instance(form: Form, imm: number | undefined, memory?: MemoryOperand): Instruction {
   const { XMM0, XMM1, RAX } = Register;
   switch (form.shape) {
     case "xmm,xmm":
+      if (memory !== undefined) {
+        return imm === undefined
+          ? Instruction.createRegMem(form.code, XMM0, memory)
+          : Instruction.createRegMemU32(form.code, XMM0, memory, imm);
+      }
       return imm === undefined
         ? Instruction.createRegReg(form.code, XMM0, XMM1)
         : Instruction.createRegRegU32(form.code, XMM0, XMM1, imm);
@@ -106,24 +111,27 @@ function instance(form: Form, imm: number | undefined): Instruction {
 
 describe("legacy SSE instructions against the CPU", () => {
   it("every register form with semantics, over edge-case operands", async () => {
-    const data = operands();
-    const input = Buffer.concat(data);
+    const input = Buffer.concat(operands());
     const list = forms();
     expect(list.filter((f) => f.shape === "xmm,xmm").length).toBeGreaterThan(100);
     expect(list.filter((f) => f.shape !== "xmm,xmm").length).toBeGreaterThan(10);
     const asm = new Assembler();
     const labels: string[] = [];
     for (const form of list) {
-      for (const imm of form.imm ? IMMEDIATES : [undefined]) {
-        for (const [d, s] of PAIRS) {
-          asm.loadXmm(Register.XMM0, d * 16).loadXmm(Register.XMM1, s * 16);
-          asm.movImm(Register.RAX, 0x1122334455667788n);
-          asm.emit(instance(form, imm));
-          if (form.shape === "gpr,xmm") asm.storeGpr(Register.RAX, labels.length * 24);
-          else asm.storeXmm(Register.XMM0, labels.length * 24);
-          asm.storeFlags(labels.length * 24 + 16);
-          asm.endBlock();
-          labels.push(`${form.name}${imm === undefined ? "" : ` imm ${imm}`} (${d}, ${s})`);
+      // The source from memory too: the form reads 16, 8 or 4 bytes there.
+      for (const fromMemory of form.shape === "xmm,xmm" ? [false, true] : [false]) {
+        for (const imm of form.imm ? IMMEDIATES : [undefined]) {
+          for (const [d, s] of PAIRS) {
+            asm.loadXmm(Register.XMM0, d * 16).loadXmm(Register.XMM1, s * 16);
+            asm.movImm(Register.RAX, 0x1122334455667788n);
+            asm.emit(instance(form, imm, fromMemory ? data(s * 16) : undefined));
+            if (form.shape === "gpr,xmm") asm.storeGpr(Register.RAX, labels.length * 24);
+            else asm.storeXmm(Register.XMM0, labels.length * 24);
+            asm.storeFlags(labels.length * 24 + 16);
+            asm.endBlock();
+            const operand = fromMemory ? `[${s}]` : String(s);
+            labels.push(`${form.name}${imm === undefined ? "" : ` imm ${imm}`} (${d}, ${operand})`);
+          }
         }
       }
     }
