@@ -1,9 +1,10 @@
-// Every legacy SSE instruction the lifter has semantics for, in its
-// xmm, xmm/m128 (or m64, m32) register form, run natively and lifted over
-// edge-case operands: NaNs with payloads, ±0, infinities, denormals,
-// float-to-int range edges and integer extremes; forms with an imm8 over a
-// spread of immediates. The destination register and the arithmetic flags
-// must be equal. Written after cvttps2dq turned out to saturate where the
+// Every legacy SSE instruction form the lifter has semantics for — xmm,
+// xmm/m (the source in a register and in memory), xmm, imm8, r32/r64, xmm,
+// xmm, r/m, loads and stores — run natively and lifted over edge-case
+// operands: NaNs with payloads, ±0, infinities, denormals, float-to-int
+// range edges and integer extremes; forms with an imm8 over a spread of
+// immediates. The destination (register or memory) and the arithmetic
+// flags must be equal. Written after cvttps2dq turned out to saturate where the
 // CPU gives the integer indefinite: a sweep finds what per-family tests
 // did not think of.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { Code, Instruction, MemoryOperand, Mnemonic, Register } from "iced-x86";
 import { afterAll, describe, expect, it } from "vitest";
 import { SEMANTICS } from "../../src/lift/semantics/table.js";
-import { Assembler, bothAgree, data } from "./semantics-harness.js";
+import { Assembler, bothAgree, data, out } from "./semantics-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-sse-sweep-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,9 +53,15 @@ const PAIRS: readonly [number, number][] = [
   [0, 0],
 ];
 const IMMEDIATES = [0x00, 0x01, 0x1b, 0x4e, 0x8d, 0xff];
+/** Output per case: the 16-byte result, the flags, padding (movnt* stores need 16-byte alignment). */
+const SLOT = 32;
 
-/** How a form's operands are written: xmm, xmm/m; xmm, imm8; r32/r64, xmm. */
-type Shape = "xmm,xmm" | "xmm,imm" | "gpr,xmm";
+/**
+ * How a form's operands are written: xmm, xmm/m; xmm, imm8; r32/r64, xmm;
+ * xmm, r/m32 or r/m64 (movd, cvtsi2sd, pinsrw); xmm, m (movhps, lddqu);
+ * m, xmm (stores).
+ */
+type Shape = "xmm,xmm" | "xmm,imm" | "gpr,xmm" | "xmm,gpr" | "xmm,mem" | "mem,xmm";
 
 interface Form {
   readonly name: string;
@@ -66,7 +73,11 @@ interface Form {
 const SHAPES: readonly [RegExp, Shape][] = [
   [/^[A-Z][a-z0-9]+_xmm_xmmm(128|64|32)(_imm8)?$/, "xmm,xmm"],
   [/^[A-Z][a-z0-9]+_xmm_imm8$/, "xmm,imm"],
-  [/^[A-Z][a-z0-9]+_r(32|64)_xmm(m128|m64|m32)?(_imm8)?$/, "gpr,xmm"],
+  [/^[A-Z][a-z0-9]+_xmm_xmm$/, "xmm,xmm"],
+  [/^[A-Z][a-z0-9]+_(r(32|64)_xmm(m128|m64|m32)?|rm(32|64)_xmm)(_imm8)?$/, "gpr,xmm"],
+  [/^[A-Z][a-z0-9]+_xmm_(rm(32|64)|r(32|64)m16)(_imm8)?$/, "xmm,gpr"],
+  [/^[A-Z][a-z0-9]+_xmm_m(64|128)$/, "xmm,mem"],
+  [/^[A-Z][a-z0-9]+_(m64|m128|xmmm64)_xmm$/, "mem,xmm"],
 ];
 
 /** Register forms of legacy SSE instructions with semantics (no VEX, no MMX). */
@@ -85,10 +96,27 @@ function forms(): Form[] {
   return out;
 }
 
-/** The instruction of `form` on XMM0 (or RAX) and XMM1, or XMM0 and `memory` for xmm/m forms. */
-function instance(form: Form, imm: number | undefined, memory?: MemoryOperand): Instruction {
+/**
+ * The instruction of `form` on XMM0 (or RAX) and XMM1, or XMM0 and `memory`
+ * for xmm/m forms; a GPR source is RCX, a store goes to `slot`.
+ */
+function instance(
+  form: Form,
+  imm: number | undefined,
+  memory: MemoryOperand | undefined,
+  slot: MemoryOperand,
+): Instruction {
   const { XMM0, XMM1, RAX } = Register;
+  const rcx = /_xmm_(rm32|r32m16)/.test(form.name) ? Register.ECX : Register.RCX;
   switch (form.shape) {
+    case "xmm,gpr":
+      return imm === undefined
+        ? Instruction.createRegReg(form.code, XMM0, rcx)
+        : Instruction.createRegRegU32(form.code, XMM0, rcx, imm);
+    case "xmm,mem":
+      return Instruction.createRegMem(form.code, XMM0, memory ?? slot);
+    case "mem,xmm":
+      return Instruction.createMemReg(form.code, slot, XMM1);
     case "xmm,xmm":
       if (memory !== undefined) {
         return imm === undefined
@@ -101,7 +129,7 @@ function instance(form: Form, imm: number | undefined, memory?: MemoryOperand): 
     case "xmm,imm":
       return Instruction.createRegU32(form.code, XMM0, imm ?? 0);
     case "gpr,xmm": {
-      const gpr = /_r32_/.test(form.name) ? Register.EAX : RAX;
+      const gpr = /_rm?32_/.test(form.name) ? Register.EAX : RAX;
       return imm === undefined
         ? Instruction.createRegReg(form.code, gpr, XMM1)
         : Instruction.createRegRegU32(form.code, gpr, XMM1, imm);
@@ -119,15 +147,19 @@ describe("legacy SSE instructions against the CPU", () => {
     const labels: string[] = [];
     for (const form of list) {
       // The source from memory too: the form reads 16, 8 or 4 bytes there.
-      for (const fromMemory of form.shape === "xmm,xmm" ? [false, true] : [false]) {
+      const withMemory = form.shape === "xmm,xmm" && !form.name.endsWith("_xmm_xmm");
+      for (const fromMemory of withMemory ? [false, true] : [false]) {
         for (const imm of form.imm ? IMMEDIATES : [undefined]) {
           for (const [d, s] of PAIRS) {
+            const at = labels.length * SLOT;
             asm.loadXmm(Register.XMM0, d * 16).loadXmm(Register.XMM1, s * 16);
             asm.movImm(Register.RAX, 0x1122334455667788n);
-            asm.emit(instance(form, imm, fromMemory ? data(s * 16) : undefined));
-            if (form.shape === "gpr,xmm") asm.storeGpr(Register.RAX, labels.length * 24);
-            else asm.storeXmm(Register.XMM0, labels.length * 24);
-            asm.storeFlags(labels.length * 24 + 16);
+            asm.emit(Instruction.createRegMem(Code.Mov_r64_rm64, Register.RCX, data(s * 16)));
+            const memory = fromMemory || form.shape === "xmm,mem" ? data(s * 16) : undefined;
+            asm.emit(instance(form, imm, memory, out(at)));
+            if (form.shape === "gpr,xmm") asm.storeGpr(Register.RAX, at);
+            else if (form.shape !== "mem,xmm") asm.storeXmm(Register.XMM0, at);
+            asm.storeFlags(at + 16);
             asm.endBlock();
             const operand = fromMemory ? `[${s}]` : String(s);
             labels.push(`${form.name}${imm === undefined ? "" : ` imm ${imm}`} (${d}, ${operand})`);
@@ -139,10 +171,10 @@ describe("legacy SSE instructions against the CPU", () => {
       dir,
       asm.bytes(),
       input,
-      labels.length * 24,
+      labels.length * SLOT,
       "sse-sweep",
-      (i) => i % 3 === 2,
-      (i) => `${labels[Math.floor(i / 3)]} ${["low", "high", "flags"][i % 3]}`,
+      (i) => i % 4 === 2,
+      (i) => `${labels[Math.floor(i / 4)]} ${["low", "high", "flags", "pad"][i % 4]}`,
     );
   });
 });
