@@ -3,10 +3,10 @@
 // loops over rSI/rDI/rCX, stepping by ±size according to EFLAGS.DF.
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
-import { ALL_FLAGS } from "../emit/flags.js";
+import { ALL_FLAGS, FLAG_BITS } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
 import { STATE_DF } from "../guest-layout.js";
-import { type Expr, type Size } from "../emit/wasm.js";
+import { i32, type Expr, type Size } from "../emit/wasm.js";
 import type { SemanticsEntry } from "./types.js";
 
 const RAX = 0;
@@ -27,6 +27,10 @@ function stringOp(kind: Kind) {
     const step = ctx.let(m.select(m.i32.load(0, 4, w.c32(STATE_DF)), w.c64(-size), w.c64(size)));
     const repeated = ctx.ins.rep || ctx.ins.repne;
     const compares = kind === "cmps" || kind === "scas";
+    // A repeated compare with rCX = 0 compares nothing and leaves the flags
+    // alone: keep them, and whether the loop runs at all.
+    const ran = repeated && compares ? ctx.let(m.i32.eqz(m.i64.eqz(ctx.gpr(RCX))), i32) : undefined;
+    const before = ran === undefined ? [] : FLAG_BITS.map((bit) => ctx.let(ctx.flag(bit), i32));
     // The loop below re-reads what it writes: nothing known before it holds inside.
     ctx.forgetValues();
     const a = compares ? ctx.mutableLocal(w.c64(0)) : -1;
@@ -92,8 +96,6 @@ function stringOp(kind: Kind) {
       ctx.emit(m.block(exit, [m.loop(loop, m.block(null, stmts, binaryen.none))], binaryen.none));
     }
     if (compares) {
-      // With rCX = 0 at the start real hardware leaves the flags alone; this
-      // reports the flags of comparing 0 with 0 instead (documented gap).
       ctx.setLazyFlags(
         "sub",
         size,
@@ -102,6 +104,15 @@ function stringOp(kind: Kind) {
         m.i64.sub(ctx.get(a), ctx.get(b)),
         ALL_FLAGS,
       );
+      // Each flag is the last comparison's if the loop ran, else what it was.
+      if (ran !== undefined) {
+        FLAG_BITS.forEach((bit, k) =>
+          ctx.setFlag(
+            bit,
+            m.select(ctx.get(ran, i32), ctx.flag(bit), ctx.get(before[k] as number, i32)),
+          ),
+        );
+      }
     }
   };
 }
