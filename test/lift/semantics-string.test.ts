@@ -13,17 +13,18 @@ import { Assembler, bothAgree, DATA, OUT } from "./semantics-harness.js";
 const dir = mkdtempSync(join(tmpdir(), "megalift-string-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SOURCE = 0; // 128 distinct bytes
-const EQUAL_THEN_NOT = 128; // the source's first 3 bytes, then different ones
-const NOT_THEN_EQUAL = 256; // different for 4 bytes, then the source's
+// At 0: 128 distinct bytes; DIFFER_AT_3: their first 3, then different
+// ones; EQUAL_AT_4: 4 different ones, then theirs.
+const DIFFER_AT_3 = 128;
+const EQUAL_AT_4 = 256;
 
 function input(): Buffer {
   const b = Buffer.alloc(384);
   for (let i = 0; i < 128; i++) {
     const v = (i * 37 + 11) & 0xff;
-    b[SOURCE + i] = v;
-    b[EQUAL_THEN_NOT + i] = i < 3 ? v : v ^ 0x5a;
-    b[NOT_THEN_EQUAL + i] = i < 4 ? v ^ 1 : v;
+    b[i] = v;
+    b[DIFFER_AT_3 + i] = i < 3 ? v : v ^ 0x5a;
+    b[EQUAL_AT_4 + i] = i < 4 ? v ^ 1 : v;
   }
   return b;
 }
@@ -41,160 +42,45 @@ interface Case {
 
 const none = Register.None;
 const rep = RepPrefixKind.None;
+const I = Instruction;
+const backwards = { backwards: true } as const;
+/** A case: its instruction, RSI and RDI (input offsets or "out"), RCX, and RAX or DF. */
+function c(
+  name: string,
+  make: () => Instruction,
+  rsi: number,
+  rdi: number | "out",
+  rcx: number,
+  more: { rax?: bigint; backwards?: boolean } = {},
+): Case {
+  return { name, make, rsi, rdi, rcx, ...more };
+}
+const byte5 = BigInt((5 * 37 + 11) & 0xff);
 const CASES: readonly Case[] = [
-  { name: "rep movsb", make: () => Instruction.createRepMovsb(64), rsi: 1, rdi: "out", rcx: 5 },
-  { name: "rep movsw", make: () => Instruction.createRepMovsw(64), rsi: 2, rdi: "out", rcx: 3 },
-  { name: "rep movsd", make: () => Instruction.createRepMovsd(64), rsi: 4, rdi: "out", rcx: 4 },
-  { name: "rep movsq", make: () => Instruction.createRepMovsq(64), rsi: 8, rdi: "out", rcx: 3 },
-  {
-    name: "rep movsb backwards",
-    make: () => Instruction.createRepMovsb(64),
-    backwards: true,
-    rsi: 20,
-    rdi: "out",
-    rcx: 6,
-  },
-  {
-    name: "rep movsq backwards",
-    make: () => Instruction.createRepMovsq(64),
-    backwards: true,
-    rsi: 40,
-    rdi: "out",
-    rcx: 2,
-  },
-  {
-    name: "rep movsb, count 0",
-    make: () => Instruction.createRepMovsb(64),
-    rsi: 1,
-    rdi: "out",
-    rcx: 0,
-  },
-  { name: "movsb", make: () => Instruction.createMovsb(64, none, rep), rsi: 3, rdi: "out", rcx: 9 },
-  {
-    name: "rep stosb",
-    make: () => Instruction.createRepStosb(64),
-    rsi: 0,
-    rdi: "out",
-    rcx: 7,
-    rax: 0x1122334455667788n,
-  },
-  {
-    name: "rep stosw backwards",
-    make: () => Instruction.createRepStosw(64),
-    backwards: true,
-    rsi: 0,
-    rdi: "out",
-    rcx: 3,
-    rax: 0xa1b2n,
-  },
-  {
-    name: "rep stosq",
-    make: () => Instruction.createRepStosq(64),
-    rsi: 0,
-    rdi: "out",
-    rcx: 3,
-    rax: -2n,
-  },
-  {
-    name: "lodsb",
-    make: () => Instruction.createLodsb(64, none, rep),
-    rsi: 5,
-    rdi: 0,
-    rcx: 1,
-    rax: -1n,
-  },
-  {
-    name: "lodsw backwards",
-    make: () => Instruction.createLodsw(64, none, rep),
-    backwards: true,
-    rsi: 6,
-    rdi: 0,
-    rcx: 1,
-    rax: -1n,
-  },
-  {
-    name: "lodsd",
-    make: () => Instruction.createLodsd(64, none, rep),
-    rsi: 7,
-    rdi: 0,
-    rcx: 1,
-    rax: -1n,
-  },
-  {
-    name: "repe cmpsb stops at the first difference",
-    make: () => Instruction.createRepeCmpsb(64),
-    rsi: SOURCE,
-    rdi: EQUAL_THEN_NOT,
-    rcx: 8,
-  },
-  {
-    name: "repe cmpsb, count 0",
-    make: () => Instruction.createRepeCmpsb(64),
-    rsi: SOURCE,
-    rdi: EQUAL_THEN_NOT,
-    rcx: 0,
-  },
-  {
-    name: "repne cmpsb stops at the first equal byte",
-    make: () => Instruction.createRepneCmpsb(64),
-    rsi: SOURCE,
-    rdi: NOT_THEN_EQUAL,
-    rcx: 8,
-  },
-  {
-    name: "repe cmpsq",
-    make: () => Instruction.createRepeCmpsq(64),
-    rsi: SOURCE,
-    rdi: EQUAL_THEN_NOT,
-    rcx: 4,
-  },
-  {
-    name: "repe cmpsw backwards",
-    make: () => Instruction.createRepeCmpsw(64),
-    backwards: true,
-    rsi: SOURCE + 16,
-    rdi: EQUAL_THEN_NOT + 16,
-    rcx: 3,
-  },
-  {
-    name: "cmpsd",
-    make: () => Instruction.createCmpsd(64, none, rep),
-    rsi: SOURCE + 8,
-    rdi: SOURCE + 12,
-    rcx: 1,
-  },
-  {
-    name: "repne scasb finds the byte",
-    make: () => Instruction.createRepneScasb(64),
-    rsi: 0,
-    rdi: SOURCE,
-    rcx: 16,
-    rax: BigInt((5 * 37 + 11) & 0xff),
-  },
-  {
-    name: "repne scasb runs out",
-    make: () => Instruction.createRepneScasb(64),
-    rsi: 0,
-    rdi: SOURCE,
-    rcx: 4,
-    rax: BigInt((5 * 37 + 11) & 0xff),
-  },
-  {
-    name: "repe scasb",
-    make: () => Instruction.createRepeScasb(64),
-    rsi: 0,
-    rdi: SOURCE,
-    rcx: 10,
-    rax: BigInt(11),
-  },
-  {
-    name: "scasw",
-    make: () => Instruction.createScasw(64, rep),
-    rsi: 0,
-    rdi: SOURCE + 2,
-    rcx: 1,
-    rax: 0xffffn,
-  },
+  c("rep movsb", () => I.createRepMovsb(64), 1, "out", 5),
+  c("rep movsw", () => I.createRepMovsw(64), 2, "out", 3),
+  c("rep movsd", () => I.createRepMovsd(64), 4, "out", 4),
+  c("rep movsq", () => I.createRepMovsq(64), 8, "out", 3),
+  c("rep movsb backwards", () => I.createRepMovsb(64), 20, "out", 6, backwards),
+  c("rep movsq backwards", () => I.createRepMovsq(64), 40, "out", 2, backwards),
+  c("rep movsb, count 0", () => I.createRepMovsb(64), 1, "out", 0),
+  c("movsb", () => I.createMovsb(64, none, rep), 3, "out", 9),
+  c("rep stosb", () => I.createRepStosb(64), 0, "out", 7, { rax: 0x1122334455667788n }),
+  c("rep stosw backwards", () => I.createRepStosw(64), 0, "out", 3, { rax: 0xa1b2n, ...backwards }),
+  c("rep stosq", () => I.createRepStosq(64), 0, "out", 3, { rax: -2n }),
+  c("lodsb", () => I.createLodsb(64, none, rep), 5, 0, 1, { rax: -1n }),
+  c("lodsw backwards", () => I.createLodsw(64, none, rep), 6, 0, 1, { rax: -1n, ...backwards }),
+  c("lodsd", () => I.createLodsd(64, none, rep), 7, 0, 1, { rax: -1n }),
+  c("repe cmpsb stops at the first difference", () => I.createRepeCmpsb(64), 0, DIFFER_AT_3, 8),
+  c("repe cmpsb, count 0", () => I.createRepeCmpsb(64), 0, DIFFER_AT_3, 0),
+  c("repne cmpsb stops at the first equal byte", () => I.createRepneCmpsb(64), 0, EQUAL_AT_4, 8),
+  c("repe cmpsq", () => I.createRepeCmpsq(64), 0, DIFFER_AT_3, 4),
+  c("repe cmpsw backwards", () => I.createRepeCmpsw(64), 16, DIFFER_AT_3 + 16, 3, backwards),
+  c("cmpsd", () => I.createCmpsd(64, none, rep), 8, 12, 1),
+  c("repne scasb finds the byte", () => I.createRepneScasb(64), 0, 0, 16, { rax: byte5 }),
+  c("repne scasb runs out", () => I.createRepneScasb(64), 0, 0, 4, { rax: byte5 }),
+  c("repe scasb", () => I.createRepeScasb(64), 0, 0, 10, { rax: 11n }),
+  c("scasw", () => I.createScasw(64, rep), 0, 2, 1, { rax: 0xffffn }),
 ];
 
 /** Output per case: RSI, RDI, RCX, RAX, flags (40 bytes), padding, then 64 destination bytes. */
