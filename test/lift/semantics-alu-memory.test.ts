@@ -1,9 +1,11 @@
-// Integer read-modify-write instructions with a memory destination — add,
+// Integer instructions with a memory operand, natively and lifted, in every
+// operand size: the read-modify-write ones with a memory destination — add,
 // or, adc, sbb, and, sub, xor, cmp, test, xchg, xadd, cmpxchg, inc, dec,
 // neg, not, the shifts and rotates by 1, imm8 and CL, and the bit tests —
-// in every operand size, natively and lifted. The memory operand, RAX, the
-// register operand and the flags the SDM defines for each must be equal
-// (flags it leaves undefined are masked out in the program itself).
+// and those that read a memory source: mul, imul (all three forms), div,
+// idiv, movzx, movsx, movsxd. The memory operand, RAX, RDX and the flags
+// the SDM defines for each must be equal (the program masks out the
+// undefined ones).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,4 +157,81 @@ describe("integer read-modify-write instructions on memory against the CPU", () 
       (i) => `${list[Math.floor(i / 4)]?.label} ${["memory", "flags", "rax", "rdx"][i % 4]}`,
     );
   });
+
+  it("mul, imul, div, idiv, movzx, movsx and movsxd with a memory source", async () => {
+    const list = sourceCases();
+    const asm = new Assembler();
+    list.forEach((c, i) => {
+      const at = i * SLOT;
+      asm.setFlags(0x2);
+      asm.movImm(Register.R8, c.memory);
+      asm.emit(Instruction.createMemReg(Code.Mov_rm64_r64, out(at), Register.R8));
+      asm.movImm(Register.RAX, c.rax).movImm(Register.RDX, c.rdx);
+      asm.emit(c.ins(out(at)));
+      asm.emit(Instruction.create(Code.Pushfq), Instruction.createReg(Code.Pop_r64, Register.R9));
+      asm.emit(Instruction.createRegI32(Code.And_rm64_imm32, Register.R9, c.flags));
+      asm.storeGpr(Register.R9, at + 8).storeGpr(Register.RAX, at + 16);
+      asm.storeGpr(Register.RDX, at + 24);
+      asm.endBlock();
+    });
+    await bothAgree(
+      dir,
+      asm.bytes(),
+      new Uint8Array(16),
+      list.length * SLOT,
+      "mul-div-memory",
+      () => false,
+      (i) => `${list[Math.floor(i / 4)]?.label} ${["memory", "flags", "rax", "rdx"][i % 4]}`,
+    );
+  });
 });
+
+const SOURCE_FORM =
+  /^(Mul|Imul|Div|Idiv)_rm(8|16|32|64)$|^Imul_r(16|32|64)_rm(16|32|64)(_imm8|_imm16|_imm32)?$|^(Movzx|Movsx|Movsxd)_r(16|32|64)_rm(8|16|32)$/;
+/** Memory operands: divisors that never fault, factors with and without overflow. */
+const SOURCES = [7n, 0xfffffffffffffffdn, 1n, 0x80n, 0x7fffffffffffff81n];
+/** Dividends (RDX:RAX) whose quotient fits for every divisor above, by operand size. */
+const DIVIDENDS: Record<number, { div: [bigint, bigint]; idiv: [bigint, bigint] }> = {
+  8: { div: [0x00f0n, 0n], idiv: [0xff9cn, 0n] },
+  16: { div: [0xf000n, 0n], idiv: [0xff9cn, 0xffffn] },
+  32: { div: [0xf0000000n, 0n], idiv: [0xffffff9cn, 0xffffffffn] },
+  64: { div: [0xf000000000000000n, 0n], idiv: [-100n, -1n] },
+};
+
+function sourceCases(): Case[] {
+  const list: Case[] = [];
+  for (const name of Object.keys(Code)) {
+    const m = SOURCE_FORM.exec(name);
+    if (m === null) continue;
+    const code = Code[name as keyof typeof Code];
+    const mnemonic = name.split("_")[0] ?? "";
+    const size = Number(/_rm(\d+)/.exec(name)?.[1]);
+    const destination = /_r(16|32|64)_/.exec(name)?.[1];
+    const reg = destination === undefined ? undefined : REG[`r${destination}`];
+    const imm = /_imm(8|16|32)$/.exec(name)?.[1];
+    // Flags: mul and imul define CF and OF only, div and idiv none, the moves change none.
+    const flags = mnemonic.endsWith("ul") ? CF | OF : mnemonic.endsWith("iv") ? 0 : ALL;
+    SOURCES.forEach((memory, k) => {
+      let [rax, rdx] = [0x0123456789abcdefn, 0xfedcba9876543210n];
+      if (mnemonic === "Div" || mnemonic === "Idiv") {
+        [rax, rdx] = DIVIDENDS[size]?.[mnemonic === "Div" ? "div" : "idiv"] ?? [0n, 0n];
+      }
+      const base = { memory, rax, rdx, rcx: 0n, carry: false, flags };
+      const label = `${name} ${k}`;
+      if (reg === undefined) {
+        list.push({ ...base, label, ins: (mem) => Instruction.createMem(code, mem) });
+      } else if (imm === undefined) {
+        list.push({ ...base, label, ins: (mem) => Instruction.createRegMem(code, reg, mem) });
+      } else {
+        for (const value of [3, -2, 0x40]) {
+          list.push({
+            ...base,
+            label: `${label} imm=${value}`,
+            ins: (mem) => Instruction.createRegMemI32(code, reg, mem, value),
+          });
+        }
+      }
+    });
+  }
+  return list;
+}
