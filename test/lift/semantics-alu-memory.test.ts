@@ -68,12 +68,17 @@ interface Case {
   readonly rax: bigint;
 }
 
+/** iced's instruction codes whose names `form` matches, with the match. */
+function codesMatching(form: RegExp): { name: string; code: Code; m: RegExpExecArray }[] {
+  return Object.keys(Code).flatMap((name) => {
+    const m = form.exec(name);
+    return m === null ? [] : [{ name, code: Code[name as keyof typeof Code], m }];
+  });
+}
+
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const name of Object.keys(Code)) {
-    const m = FORM.exec(name);
-    if (m === null) continue;
-    const code = Code[name as keyof typeof Code];
+  for (const { name, code, m } of codesMatching(FORM)) {
     const [, mnemonic = "", , , second] = m;
     const flags = definedFlags(mnemonic);
     VALUES.forEach(([memory, value, carry], k) => {
@@ -130,59 +135,43 @@ function cases(): Case[] {
   return out;
 }
 
+/**
+ * Runs every case (its memory operand in its own output slot, flags set
+ * from `carry`), then records the memory, the defined flags, RAX and RDX.
+ */
+async function agree(list: readonly Case[], name: string): Promise<void> {
+  const asm = new Assembler();
+  list.forEach((c, i) => {
+    const at = i * SLOT;
+    asm.setFlags(c.carry ? 0x3 : 0x2);
+    asm.movImm(Register.R8, c.memory);
+    asm.emit(Instruction.createMemReg(Code.Mov_rm64_r64, out(at), Register.R8));
+    asm.movImm(Register.RAX, c.rax).movImm(Register.RDX, c.rdx).movImm(Register.RCX, c.rcx);
+    asm.emit(c.ins(out(at)));
+    asm.emit(Instruction.create(Code.Pushfq), Instruction.createReg(Code.Pop_r64, Register.R9));
+    asm.emit(Instruction.createRegI32(Code.And_rm64_imm32, Register.R9, c.flags));
+    asm.storeGpr(Register.R9, at + 8).storeGpr(Register.RAX, at + 16);
+    asm.storeGpr(Register.RDX, at + 24);
+    asm.endBlock();
+  });
+  await bothAgree(
+    dir,
+    asm.bytes(),
+    new Uint8Array(16),
+    list.length * SLOT,
+    name,
+    () => false,
+    (i) => `${list[Math.floor(i / 4)]?.label} ${["memory", "flags", "rax", "rdx"][i % 4]}`,
+  );
+}
+
 describe("integer read-modify-write instructions on memory against the CPU", () => {
   it("every size and operand form, over sign, carry and overflow edges", async () => {
-    const list = cases();
-    const asm = new Assembler();
-    list.forEach((c, i) => {
-      const at = i * SLOT;
-      asm.setFlags(c.carry ? 0x3 : 0x2);
-      asm.movImm(Register.R8, c.memory);
-      asm.emit(Instruction.createMemReg(Code.Mov_rm64_r64, out(at), Register.R8));
-      asm.movImm(Register.RAX, c.rax).movImm(Register.RDX, c.rdx).movImm(Register.RCX, c.rcx);
-      asm.emit(c.ins(out(at)));
-      asm.emit(Instruction.create(Code.Pushfq), Instruction.createReg(Code.Pop_r64, Register.R9));
-      asm.emit(Instruction.createRegI32(Code.And_rm64_imm32, Register.R9, c.flags));
-      asm.storeGpr(Register.R9, at + 8).storeGpr(Register.RAX, at + 16);
-      asm.storeGpr(Register.RDX, at + 24);
-      asm.endBlock();
-    });
-    await bothAgree(
-      dir,
-      asm.bytes(),
-      new Uint8Array(16),
-      list.length * SLOT,
-      "alu-memory",
-      () => false,
-      (i) => `${list[Math.floor(i / 4)]?.label} ${["memory", "flags", "rax", "rdx"][i % 4]}`,
-    );
+    await agree(cases(), "alu-memory");
   });
 
   it("mul, imul, div, idiv, movzx, movsx and movsxd with a memory source", async () => {
-    const list = sourceCases();
-    const asm = new Assembler();
-    list.forEach((c, i) => {
-      const at = i * SLOT;
-      asm.setFlags(0x2);
-      asm.movImm(Register.R8, c.memory);
-      asm.emit(Instruction.createMemReg(Code.Mov_rm64_r64, out(at), Register.R8));
-      asm.movImm(Register.RAX, c.rax).movImm(Register.RDX, c.rdx);
-      asm.emit(c.ins(out(at)));
-      asm.emit(Instruction.create(Code.Pushfq), Instruction.createReg(Code.Pop_r64, Register.R9));
-      asm.emit(Instruction.createRegI32(Code.And_rm64_imm32, Register.R9, c.flags));
-      asm.storeGpr(Register.R9, at + 8).storeGpr(Register.RAX, at + 16);
-      asm.storeGpr(Register.RDX, at + 24);
-      asm.endBlock();
-    });
-    await bothAgree(
-      dir,
-      asm.bytes(),
-      new Uint8Array(16),
-      list.length * SLOT,
-      "mul-div-memory",
-      () => false,
-      (i) => `${list[Math.floor(i / 4)]?.label} ${["memory", "flags", "rax", "rdx"][i % 4]}`,
-    );
+    await agree(sourceCases(), "mul-div-memory");
   });
 });
 
@@ -200,10 +189,7 @@ const DIVIDENDS: Record<number, { div: [bigint, bigint]; idiv: [bigint, bigint] 
 
 function sourceCases(): Case[] {
   const list: Case[] = [];
-  for (const name of Object.keys(Code)) {
-    const m = SOURCE_FORM.exec(name);
-    if (m === null) continue;
-    const code = Code[name as keyof typeof Code];
+  for (const { name, code } of codesMatching(SOURCE_FORM)) {
     const mnemonic = name.split("_")[0] ?? "";
     const size = Number(/_rm(\d+)/.exec(name)?.[1]);
     const destination = /_r(16|32|64)_/.exec(name)?.[1];
