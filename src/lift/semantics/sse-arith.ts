@@ -1,6 +1,7 @@
 // More SSE2/SSSE3 integer forms on wasm SIMD (SDM Vol. 1 §11.4.4, Vol. 2):
 // saturating byte and word add/subtract, psadbw, pmaddwd, pabs*, word
-// insert/extract, movnti and cvttpd2dq. sse.ts holds the common moves,
+// insert/extract, movnti, and cvttpd2dq and cvttps2dq, whose out-of-range
+// lanes differ from wasm's saturation. sse.ts holds the common moves,
 // compares and shuffles; this file the rest that libc and busybox reach.
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
@@ -87,6 +88,27 @@ function cvttpd2dq(ctx: FunctionContext): void {
   writeV(ctx, 0, result);
 }
 
+/**
+ * cvttps2dq: a NaN or out-of-range lane gives the "integer indefinite"
+ * 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's saturating truncation
+ * gives 0 for NaN and 0x7fffffff above the range.
+ */
+function cvttps2dq(ctx: FunctionContext): void {
+  const m = ctx.m;
+  const x = ctx.let(readV(ctx, 1), v128);
+  const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
+  const inRange = m.v128.and(
+    m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
+    m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
+  );
+  const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
+  writeV(
+    ctx,
+    0,
+    m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
+  );
+}
+
 export const sseArithSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Paddsb, binary((c, a, b) => c.m.i8x16.add_saturate_s(a, b))],
   [Mnemonic.Paddsw, binary((c, a, b) => c.m.i16x8.add_saturate_s(a, b))],
@@ -103,4 +125,5 @@ export const sseArithSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Pinsrw, pinsrw],
   [Mnemonic.Movnti, movnti],
   [Mnemonic.Cvttpd2dq, cvttpd2dq],
+  [Mnemonic.Cvttps2dq, cvttps2dq],
 ];

@@ -1,13 +1,14 @@
 // SSE/SSE2 floating point on wasm SIMD and scalar f32/f64 (SDM Vol. 1
 // §10.4, §11.4): scalar and packed arithmetic, bitwise logic, conversions
-// (cvt*), ordered/unordered compares that set ZF/PF/CF (comisd/ucomisd),
-// compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access. cvtsd2si and
-// cvtss2si round as MXCSR.RC says; arithmetic and cvtsi2sd round to nearest
-// whatever RC says (wasm has no other rounding).
+// (cvt*; the packed truncating ones are in sse-arith.ts), ordered/unordered
+// compares that set ZF/PF/CF (comisd/ucomisd), compare-to-mask
+// (cmpsd/cmpss), shuffles and MXCSR access. cvtsd2si and cvtss2si round as
+// MXCSR.RC says; arithmetic and cvtsi2sd round to nearest whatever RC says
+// (wasm has no other rounding).
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i32, v128, type Expr } from "../emit/wasm.js";
+import { f32, f64, i32, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
@@ -23,7 +24,7 @@ function scalar(ctx: FunctionContext, index: number, width: Width): Expr {
   return width === "d" ? m.f64.load(0, 1, ptr) : m.f32.load(0, 1, ptr);
 }
 
-/** The low lane of the XMM register operand 0 (every scalar form's destination). */
+/** Writes `value` into lane 0 of operand 0, the XMM register every scalar form writes. */
 function setLow(ctx: FunctionContext, width: Width, value: Expr): void {
   const op = ctx.ins.operands[0];
   if (op?.kind !== "reg") throw new Error("a scalar SSE destination is an XMM register");
@@ -226,27 +227,6 @@ function shufpd(ctx: FunctionContext): void {
   );
 }
 
-/**
- * cvttps2dq: a NaN or out-of-range lane gives the "integer indefinite"
- * 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's saturating truncation
- * gives 0 for NaN and 0x7fffffff above the range.
- */
-function cvttps2dq(ctx: FunctionContext): void {
-  const m = ctx.m;
-  const x = ctx.let(readV(ctx, 1), v128);
-  const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
-  const inRange = m.v128.and(
-    m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
-    m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
-  );
-  const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
-  writeV(
-    ctx,
-    0,
-    m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
-  );
-}
-
 function cvtScalar(from: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
@@ -286,7 +266,6 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Cvtss2sd, cvtScalar("s")],
   [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
   [Mnemonic.Cvtdq2ps, (c) => writeV(c, 0, c.m.f32x4.convert_i32x4_s(readV(c, 1)))],
-  [Mnemonic.Cvttps2dq, cvttps2dq],
   [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
   [Mnemonic.Cvtpd2ps, (c) => writeV(c, 0, c.m.f32x4.demote_f64x2_zero(readV(c, 1)))],
   [Mnemonic.Ucomisd, compareFlags("d")],
