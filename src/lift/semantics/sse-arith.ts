@@ -1,12 +1,14 @@
 // More SSE2/SSSE3 integer forms on wasm SIMD (SDM Vol. 1 §11.4.4, Vol. 2):
 // saturating byte and word add/subtract, psadbw, pmaddwd, pabs*, word
-// insert/extract, movnti, and cvttpd2dq and cvttps2dq, whose out-of-range
-// lanes differ from wasm's saturation. sse.ts holds the common moves,
+// insert/extract, movnti, maskmovdqu, and the packed conversions to dwords
+// (cvt(t)pd2dq, cvt(t)ps2dq), whose out-of-range lanes differ from wasm's
+// saturation. sse.ts holds the common moves,
 // compares and shuffles; this file the rest that libc and busybox reach.
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f64, v128, type Expr } from "../emit/wasm.js";
+import { f64, i32, v128, type Expr } from "../emit/wasm.js";
 import { imm8, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
+import { roundPackedByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
 
 function binary(op: (ctx: FunctionContext, a: Expr, b: Expr) => Expr) {
@@ -67,46 +69,72 @@ function movnti(ctx: FunctionContext): void {
 }
 
 /**
- * cvttpd2dq: two doubles truncated to int32 in the low dwords, the high
- * quadword zeroed. NaN and out-of-range values give the "integer
- * indefinite" 80000000H (SDM Vol. 1 §4.8.3.7), not wasm's saturation.
+ * cvttpd2dq/cvtpd2dq: two doubles truncated (or rounded as MXCSR.RC says)
+ * to int32 in the low dwords, the high quadword zeroed. NaN and
+ * out-of-range values give the "integer indefinite" 80000000H (SDM Vol. 1
+ * §4.8.3.7), not wasm's saturation.
  */
-function cvttpd2dq(ctx: FunctionContext): void {
-  const m = ctx.m;
-  const w = ctx.w;
-  const source = ctx.let(readV(ctx, 1), v128);
-  let result: Expr = zeroV(ctx);
-  for (const lane of [0, 1]) {
-    const x = ctx.let(m.f64x2.extract_lane(ctx.get(source, v128), lane), f64);
-    const inRange = m.i32.and(
-      m.f64.gt(ctx.get(x, f64), m.f64.const(-2147483649)),
-      m.f64.lt(ctx.get(x, f64), m.f64.const(2147483648)),
-    );
-    const converted = m.select(inRange, m.i32.trunc_s_sat.f64(ctx.get(x, f64)), w.c32(0x80000000));
-    result = m.i32x4.replace_lane(result, lane, converted);
-  }
-  writeV(ctx, 0, result);
+function pd2dq(truncate: boolean) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const w = ctx.w;
+    let source = readV(ctx, 1);
+    if (!truncate) source = roundPackedByMxcsr(ctx, "d", source);
+    const lanes = ctx.let(source, v128);
+    let result: Expr = zeroV(ctx);
+    for (const lane of [0, 1]) {
+      const x = ctx.let(m.f64x2.extract_lane(ctx.get(lanes, v128), lane), f64);
+      const inRange = m.i32.and(
+        m.f64.gt(ctx.get(x, f64), m.f64.const(-2147483649)),
+        m.f64.lt(ctx.get(x, f64), m.f64.const(2147483648)),
+      );
+      const converted = m.select(
+        inRange,
+        m.i32.trunc_s_sat.f64(ctx.get(x, f64)),
+        w.c32(0x80000000),
+      );
+      result = m.i32x4.replace_lane(result, lane, converted);
+    }
+    writeV(ctx, 0, result);
+  };
 }
 
 /**
- * cvttps2dq: a NaN or out-of-range lane gives the "integer indefinite"
- * 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's saturating truncation
- * gives 0 for NaN and 0x7fffffff above the range.
+ * cvttps2dq/cvtps2dq: a NaN or out-of-range lane gives the "integer
+ * indefinite" 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's
+ * saturating truncation gives 0 for NaN and 0x7fffffff above the range.
  */
-function cvttps2dq(ctx: FunctionContext): void {
+function ps2dq(truncate: boolean) {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    let source = readV(ctx, 1);
+    if (!truncate) source = roundPackedByMxcsr(ctx, "s", source);
+    const x = ctx.let(source, v128);
+    const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
+    const inRange = m.v128.and(
+      m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
+      m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
+    );
+    const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
+    writeV(
+      ctx,
+      0,
+      m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
+    );
+  };
+}
+
+/**
+ * maskmovdqu: the bytes of the first operand whose mask byte (second
+ * operand) has its top bit set, stored at [RDI]; the other bytes are
+ * rewritten with what they held.
+ */
+function maskmovdqu(ctx: FunctionContext): void {
   const m = ctx.m;
-  const x = ctx.let(readV(ctx, 1), v128);
-  const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
-  const inRange = m.v128.and(
-    m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
-    m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
-  );
-  const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
-  writeV(
-    ctx,
-    0,
-    m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
-  );
+  const ptr = ctx.let(ctx.pointer(ctx.memory()), i32);
+  const select = m.i8x16.lt_s(readV(ctx, 2), zeroV(ctx));
+  const merged = m.v128.bitselect(readV(ctx, 1), ctx.w.loadV128(ctx.get(ptr, i32)), select);
+  ctx.emit(ctx.w.storeV128(ctx.get(ptr, i32), merged));
 }
 
 export const sseArithSemantics: readonly SemanticsEntry[] = [
@@ -124,6 +152,9 @@ export const sseArithSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Pextrw, pextrw],
   [Mnemonic.Pinsrw, pinsrw],
   [Mnemonic.Movnti, movnti],
-  [Mnemonic.Cvttpd2dq, cvttpd2dq],
-  [Mnemonic.Cvttps2dq, cvttps2dq],
+  [Mnemonic.Cvttpd2dq, pd2dq(true)],
+  [Mnemonic.Cvtpd2dq, pd2dq(false)],
+  [Mnemonic.Cvttps2dq, ps2dq(true)],
+  [Mnemonic.Cvtps2dq, ps2dq(false)],
+  [Mnemonic.Maskmovdqu, maskmovdqu],
 ];

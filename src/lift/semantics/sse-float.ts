@@ -8,28 +8,21 @@
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i32, type Expr } from "../emit/wasm.js";
+import { f32, f64, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
-import { imm8, isXmm, readV, shuffle, writeV, xmmOf, zeroV } from "./sse-operands.js";
+import {
+  imm8,
+  isXmm,
+  readV,
+  scalar,
+  setLow,
+  shuffle,
+  writeV,
+  zeroV,
+  type Width,
+} from "./sse-operands.js";
+import { roundByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
-
-type Width = "s" | "d";
-
-/** The low lane of operand `index` as a scalar (memory reads only 4 or 8 bytes). */
-function scalar(ctx: FunctionContext, index: number, width: Width): Expr {
-  const m = ctx.m;
-  const op = ctx.ins.operands[index];
-  if (op?.kind === "reg") return ctx.xmmLowLane(xmmOf(op.reg), width === "d" ? f64 : f32);
-  const ptr = ctx.pointer(ctx.memory());
-  return width === "d" ? m.f64.load(0, 1, ptr) : m.f32.load(0, 1, ptr);
-}
-
-/** Writes `value` into lane 0 of operand 0, the XMM register every scalar form writes. */
-function setLow(ctx: FunctionContext, width: Width, value: Expr): void {
-  const op = ctx.ins.operands[0];
-  if (op?.kind !== "reg") throw new Error("a scalar SSE destination is an XMM register");
-  ctx.setXmmLow(xmmOf(op.reg), width === "d" ? f64 : f32, value);
-}
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
 
@@ -112,29 +105,6 @@ function fromInt(width: Width) {
     const v = ctx.w.signExtend(ctx.read(1, size), size);
     setLow(ctx, width, width === "d" ? m.f64.convert_s.i64(v) : m.f32.convert_s.i64(v));
   };
-}
-
-/**
- * `x` rounded to an integral value the way MXCSR.RC (bits 13–14) says: to
- * nearest even, down, up or toward zero (SDM Vol. 1 §10.2.3.3).
- */
-function roundByMxcsr(ctx: FunctionContext, width: Width, x: Expr): Expr {
-  const m = ctx.m;
-  const w = ctx.w;
-  const ops = width === "d" ? m.f64 : m.f32;
-  const type = width === "d" ? f64 : f32;
-  const value = ctx.let(x, type);
-  const rc = ctx.let(
-    m.i32.and(m.i32.shr_u(m.i32.load(0, 4, w.c32(STATE_MXCSR)), w.c32(13)), w.c32(3)),
-    i32,
-  );
-  const is = (mode: number): Expr => m.i32.eq(ctx.get(rc, i32), w.c32(mode));
-  const v = (): Expr => ctx.get(value, type);
-  return m.select(
-    is(0),
-    ops.nearest(v()),
-    m.select(is(1), ops.floor(v()), m.select(is(2), ops.ceil(v()), ops.trunc(v()))),
-  );
 }
 
 /** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0. */

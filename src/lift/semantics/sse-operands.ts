@@ -3,7 +3,7 @@
 // for packed forms, 4 or 8 for scalar forms, which zero-extend on load).
 import { xmmIndex } from "../decode.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import type { Expr } from "../emit/wasm.js";
+import { f32, f64, type Expr } from "../emit/wasm.js";
 
 export const zeroV = (ctx: FunctionContext): Expr =>
   ctx.m.v128.const(new Array<number>(16).fill(0));
@@ -28,6 +28,8 @@ export function readV(ctx: FunctionContext, index: number): Expr {
   const ptr = ctx.pointer(mem);
   const m = ctx.m;
   switch (mem.size) {
+    case 2:
+      return m.i16x8.replace_lane(zeroV(ctx), 0, m.i32.load16_u(0, 1, ptr));
     case 4:
       return m.v128.load32_zero(0, 1, ptr);
     case 8:
@@ -56,4 +58,22 @@ export function shuffle(ctx: FunctionContext, a: Expr, b: Expr, pick: (i: number
 export function imm8(ctx: FunctionContext): number {
   const op = ctx.ins.operands[ctx.ins.operands.length - 1];
   return op?.kind === "imm" ? Number(op.value & 0xffn) : 0;
+}
+
+export type Width = "s" | "d";
+
+/** The low lane of operand `index` as a scalar (memory reads only 4 or 8 bytes). */
+export function scalar(ctx: FunctionContext, index: number, width: Width): Expr {
+  const m = ctx.m;
+  const op = ctx.ins.operands[index];
+  if (op?.kind === "reg") return ctx.xmmLowLane(xmmOf(op.reg), width === "d" ? f64 : f32);
+  const ptr = ctx.pointer(ctx.memory());
+  return width === "d" ? m.f64.load(0, 1, ptr) : m.f32.load(0, 1, ptr);
+}
+
+/** Writes `value` into lane 0 of operand 0, the XMM register every scalar form writes. */
+export function setLow(ctx: FunctionContext, width: Width, value: Expr): void {
+  const op = ctx.ins.operands[0];
+  if (op?.kind !== "reg") throw new Error("a scalar SSE destination is an XMM register");
+  ctx.setXmmLow(xmmOf(op.reg), width === "d" ? f64 : f32, value);
 }

@@ -206,6 +206,7 @@ export const sseSemantics: readonly SemanticsEntry[] = [
     Mnemonic.Movntps,
     Mnemonic.Movntpd,
     Mnemonic.Lddqu,
+    Mnemonic.Movntdqa,
   ].map((mn) => [mn, move128] as const),
   [Mnemonic.Movd, movdq],
   [Mnemonic.Movq, movdq],

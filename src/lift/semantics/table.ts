@@ -15,7 +15,11 @@ import { rotateCarrySemantics } from "./rotate-carry.js";
 import { sseSemantics } from "./sse.js";
 import { sseArithSemantics } from "./sse-arith.js";
 import { sseFloatSemantics } from "./sse-float.js";
+import { sseFloatPackedSemantics } from "./sse-float-packed.js";
+import { sseRoundingSemantics } from "./sse-rounding.js";
+import { sse41Semantics } from "./sse41.js";
 import { sse42StringSemantics } from "./sse42-string.js";
+import { ssse3Semantics } from "./ssse3.js";
 import { cmpsdString, movsdString, stringOpSemantics } from "./string-op.js";
 import { systemSemantics } from "./system.js";
 import { x87Semantics } from "./x87.js";
@@ -33,6 +37,10 @@ const FAMILIES: readonly (readonly SemanticsEntry[])[] = [
   stringOpSemantics,
   sseSemantics,
   sseFloatSemantics,
+  sseFloatPackedSemantics,
+  sseRoundingSemantics,
+  ssse3Semantics,
+  sse41Semantics,
   sse42StringSemantics,
   sseArithSemantics,
   crc32Semantics,
