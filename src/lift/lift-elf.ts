@@ -1,8 +1,8 @@
 // Stage 2 for one static ELF: decode, discover, lift every function, add the
 // dispatcher and the kernel imports, optimise, and emit one wasm module plus
 // the coverage facts the report prints. The module imports its memory
-// (env.memory) and four hypercalls: kernel.syscall, kernel.trap, kernel.rdtsc,
-// kernel.x87.
+// (env.memory) and five hypercalls: kernel.syscall, kernel.trap, kernel.rdtsc,
+// kernel.x87 and kernel.sse (directed rounding, semantics/sse-directed.ts).
 //
 // At optimisation level 0 and 1 a lift is a list of shards (lift-shard.ts)
 // assembled into one module (lift-shard-assemble.ts); liftElf is the

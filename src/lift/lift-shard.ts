@@ -35,6 +35,7 @@ import {
   type ShardLayout,
 } from "./lift-shard-layout.js";
 import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
+import { addSseImport } from "./semantics/sse-directed.js";
 import { addX87Import } from "./semantics/x87.js";
 
 /**
@@ -87,6 +88,7 @@ export function setUpModule(module: binaryen.Module): void {
   );
   module.addFunctionImport(RDTSC_IMPORT, "kernel", "rdtsc", binaryen.none, i64);
   addX87Import(module);
+  addSseImport(module);
   module.addGlobal(DEPTH_GLOBAL, i32, true, module.i32.const(0));
 }
 

@@ -5,9 +5,9 @@
 // a lifted module (link.ts) and mapping.json lists it as kind "polyfill".
 //
 // The ABI a polyfill module keeps: it imports only `env.memory` and the
-// `kernel` functions (syscall, trap, rdtsc, x87); it exports `run` (entered
-// with state.rip = the metadata's entry on the first call, and again after
-// every yield) and the CPU-budget global; its `megalift.lift` custom section
+// `kernel` functions (syscall, trap, rdtsc, x87, sse); it exports `run`
+// (entered with state.rip = the metadata's entry on the first call, and
+// again after every yield) and the CPU-budget global; its `megalift.lift` custom section
 // holds LiftMetadata, where `base` is the end of the memory it lays out for
 // itself (the program break starts there) — it has no ELF segments to load.
 //
@@ -29,7 +29,7 @@ export interface Polyfill {
   readonly paths: readonly string[];
 }
 
-const KERNEL_IMPORTS = new Set(["syscall", "trap", "rdtsc", "x87"]);
+const KERNEL_IMPORTS = new Set(["syscall", "trap", "rdtsc", "x87", "sse"]);
 
 function invalid(name: string, why: string): MegaliftError {
   return new MegaliftError("WASM_INVALID", `polyfill ${name}: ${why}`);

@@ -21,5 +21,7 @@ describe("lifted musl fixtures behave like native ones", () => {
     { fixture: "musl/printf" },
     { fixture: "musl/math" },
     { fixture: "musl/x87-ops" },
+    // x86-64-v2 code (SSE3–SSE4.2) and every MXCSR rounding mode
+    { fixture: "musl/simd-v2" },
   ]);
 });

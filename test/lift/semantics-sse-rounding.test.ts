@@ -3,7 +3,9 @@
 // with each explicit mode, and cvtpd2dq/cvtps2dq, which round as MXCSR
 // says — natively and lifted, after ldmxcsr sets each of the four modes.
 // glibc's floor, ceil, rint and nearbyint are roundsd on a CPU with
-// SSE4.1, which the CPU model advertises.
+// SSE4.1, which the CPU model advertises. Then arithmetic, horizontal and
+// alternating sums, dot products and conversions to floats, which round as
+// RC says through the kernel.sse hypercall.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,5 +104,123 @@ describe("rounding to an integral value in every MXCSR.RC mode", () => {
     const perMode = slot / 4;
     const roundsd = (rc: number): number => output.readDoubleLE(16 * rc * perMode);
     expect([0, 1, 2, 3].map(roundsd)).toEqual([2, 2, 3, 2]);
+  });
+
+  it("arithmetic and conversions to floats round as MXCSR.RC says, scalar and packed", async () => {
+    // 16-byte operands: doubles in the first four, floats in the next four, int32s/int64s last.
+    const f64 = (...v: number[]): Buffer => {
+      const b = Buffer.alloc(16);
+      v.forEach((x, i) => b.writeDoubleLE(x, i * 8));
+      return b;
+    };
+    const f32 = (...v: number[]): Buffer => {
+      const b = Buffer.alloc(16);
+      v.forEach((x, i) => b.writeFloatLE(x, i * 4));
+      return b;
+    };
+    const ints = Buffer.alloc(16);
+    ints.writeBigInt64LE((1n << 53n) + 1n, 0);
+    ints.writeInt32LE(-16777217, 8);
+    ints.writeInt32LE(2147483647, 12);
+    const operands = [
+      f64(1, -1e308),
+      f64(3, 10),
+      f64(0.1, 1e-200),
+      f64(-0.2, 1e-200),
+      f32(1, -3e38, 0.1, 1e-30),
+      f32(3, 10, -0.2, 1e-20),
+      f32(-7, 2, 3e38, 0.3),
+      f32(0.1, 1e-45, 5, -1),
+      ints,
+    ];
+    const mxcsr = Buffer.alloc(16);
+    [0, 1, 2, 3].forEach((rc) => mxcsr.writeUInt32LE(0x1f80 | (rc << 13), rc * 4));
+    const input = Buffer.concat([mxcsr, ...operands]);
+    const at = (k: number): number => 16 + k * 16;
+    const pairs: Record<"d" | "s", [number, number][]> = {
+      d: [
+        [0, 1],
+        [2, 3],
+        [3, 0],
+        [1, 2],
+      ],
+      s: [
+        [4, 5],
+        [5, 6],
+        [6, 7],
+        [7, 4],
+      ],
+    };
+    const forms: [Code, "d" | "s"][] = [
+      [Code.Addsd_xmm_xmmm64, "d"],
+      [Code.Subsd_xmm_xmmm64, "d"],
+      [Code.Mulsd_xmm_xmmm64, "d"],
+      [Code.Divsd_xmm_xmmm64, "d"],
+      [Code.Sqrtsd_xmm_xmmm64, "d"],
+      [Code.Addss_xmm_xmmm32, "s"],
+      [Code.Mulss_xmm_xmmm32, "s"],
+      [Code.Divss_xmm_xmmm32, "s"],
+      [Code.Sqrtss_xmm_xmmm32, "s"],
+      [Code.Addpd_xmm_xmmm128, "d"],
+      [Code.Subpd_xmm_xmmm128, "d"],
+      [Code.Mulpd_xmm_xmmm128, "d"],
+      [Code.Divpd_xmm_xmmm128, "d"],
+      [Code.Sqrtpd_xmm_xmmm128, "d"],
+      [Code.Addps_xmm_xmmm128, "s"],
+      [Code.Subps_xmm_xmmm128, "s"],
+      [Code.Mulps_xmm_xmmm128, "s"],
+      [Code.Divps_xmm_xmmm128, "s"],
+      [Code.Sqrtps_xmm_xmmm128, "s"],
+      [Code.Haddpd_xmm_xmmm128, "d"],
+      [Code.Hsubps_xmm_xmmm128, "s"],
+      [Code.Addsubpd_xmm_xmmm128, "d"],
+      [Code.Addsubps_xmm_xmmm128, "s"],
+      [Code.Cvtsd2ss_xmm_xmmm64, "d"],
+      [Code.Cvtpd2ps_xmm_xmmm128, "d"],
+    ];
+    const asm = new Assembler();
+    let slot = 0;
+    for (let rc = 0; rc < 4; rc++) {
+      asm.emit(Instruction.createMem(Code.Ldmxcsr_m32, data(rc * 4)));
+      for (const [code, width] of forms) {
+        for (const [x, y] of pairs[width]) {
+          asm.loadXmm(XMM0, at(x)).loadXmm(XMM1, at(y));
+          asm.emit(Instruction.createRegReg(code, XMM0, XMM1));
+          asm.storeXmm(XMM0, 16 * slot++);
+        }
+      }
+      for (const imm of [0xff, 0x31, 0xf3]) {
+        for (const [code, width] of [
+          [Code.Dpps_xmm_xmmm128_imm8, "s"],
+          [Code.Dppd_xmm_xmmm128_imm8, "d"],
+        ] as const) {
+          const [x, y] = pairs[width][1] ?? [0, 0];
+          asm.loadXmm(XMM0, at(x)).loadXmm(XMM1, at(y));
+          asm.emit(Instruction.createRegRegU32(code, XMM0, XMM1, imm));
+          asm.storeXmm(XMM0, 16 * slot++);
+        }
+      }
+      asm.loadXmm(XMM1, at(8));
+      for (const code of [
+        Code.Cvtdq2ps_xmm_xmmm128,
+        Code.Cvtsi2sd_xmm_rm64,
+        Code.Cvtsi2ss_xmm_rm64,
+        Code.Cvtsi2ss_xmm_rm32,
+      ]) {
+        asm.loadXmm(XMM0, at(0));
+        if (code === Code.Cvtdq2ps_xmm_xmmm128)
+          asm.emit(Instruction.createRegReg(code, XMM0, XMM1));
+        else
+          asm.emit(
+            Instruction.createRegMem(
+              code,
+              XMM0,
+              data(at(8) + (code === Code.Cvtsi2ss_xmm_rm32 ? 8 : 0)),
+            ),
+          );
+        asm.storeXmm(XMM0, 16 * slot++);
+      }
+    }
+    await bothAgree(dir, asm.bytes(), input, 16 * slot, "sse-directed", () => false);
   });
 });

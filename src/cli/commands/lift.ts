@@ -38,7 +38,8 @@ async function lift(
 const HELP = `Usage: megalift lift FILE -o OUT.wasm [-O LEVEL] [-j JOBS]
 
 Lifts a static x86-64 ELF executable to one WebAssembly module (imports:
-env.memory, kernel.syscall, kernel.trap, kernel.rdtsc; export: run) and
+env.memory, kernel.syscall, kernel.trap, kernel.rdtsc, kernel.x87,
+kernel.sse; export: run) and
 prints a coverage report: functions, blocks, instructions, lift time,
 output size, and every unsupported or undecodable instruction with its
 mnemonic and count. Unsupported instructions trap with a clear message if

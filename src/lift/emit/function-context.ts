@@ -51,6 +51,13 @@ export class FunctionContext extends RegisterLocals {
   budgetTicks: number | undefined;
   /** Whether spill() stores only the dirty registers; off, it stores them all. */
   trackDirty = true;
+  /**
+   * Whether float operations that round check MXCSR.RC and honour a
+   * directed mode (sse-directed.ts); off, they round to nearest, and the
+   * function forwards to its checked twin whenever RC is not nearest
+   * (rounding-twins.ts).
+   */
+  roundingChecked = false;
   private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(

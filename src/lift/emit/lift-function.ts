@@ -18,6 +18,12 @@ import { budgetCheck, budgetPrologue, regionExit, reloadFlags } from "./budget.j
 import type { DispatchEntry } from "./dispatcher.js";
 import { FunctionContext, PARAM_ENTRY } from "./function-context.js";
 import {
+  forwardToTwin,
+  leaveWhenDirected,
+  roundingFlavors,
+  type RoundingFlavor,
+} from "./rounding-twins.js";
+import {
   intraSuccessors,
   isCall,
   liftBlock,
@@ -63,6 +69,8 @@ interface FunctionAnalysis {
   readonly liveIn: ReadonlyMap<number, number>;
   /** Whether a yield can continue at this address (the dispatcher finds code there). */
   readonly resumable: (address: number) => boolean;
+  /** Blocks where code continues after a call or syscall returns. */
+  readonly continuations: ReadonlySet<number>;
 }
 
 export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
@@ -109,10 +117,18 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     // entry does not reload flags: no yield there while flags are live.
     return (liveIn.get(address) ?? 0) === 0 || env.functionName(address) === undefined;
   };
-  const analysis: FunctionAnalysis = { fn, env, successors, liveOut, liveIn, resumable };
+  const analysis: FunctionAnalysis = {
+    fn,
+    env,
+    successors,
+    liveOut,
+    liveIn,
+    resumable,
+    continuations: new Set(continuations),
+  };
 
   const name = functionName(fn.entry);
-  const instructionCount = emitFunction(analysis, name, [...fn.blocks.values()], entries, false);
+  const instructionCount = emitVersions(analysis, name, [...fn.blocks.values()], entries, false);
   const dispatch: DispatchEntry[] = entries.map((address, entryIndex) => ({
     address,
     functionName: name,
@@ -121,13 +137,13 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   for (const [header, region] of plan.variants) {
     const variant = loopVariantName(fn.entry, header);
     const blocks = [...fn.blocks.values()].filter((b) => region.has(b.start));
-    emitFunction(analysis, variant, blocks, [header], true);
+    emitVersions(analysis, variant, blocks, [header], true);
     dispatch.push({ address: header, functionName: variant, entryIndex: 0 });
   }
   for (const { entries: resumes, region } of plan.resumeVariants) {
     const variant = resumeVariantName(fn.entry, resumes[0] as number);
     const blocks = [...fn.blocks.values()].filter((b) => region.has(b.start));
-    emitFunction(analysis, variant, blocks, resumes, true);
+    emitVersions(analysis, variant, blocks, resumes, true);
     resumes.forEach((address, entryIndex) =>
       dispatch.push({ address, functionName: variant, entryIndex }),
     );
@@ -153,6 +169,24 @@ function flagsLiveIn(
 }
 
 /**
+ * Emits the wasm function `name` over `blocks` in the rounding flavours it
+ * needs (rounding-twins.ts); returns the number of guest instructions lifted.
+ */
+function emitVersions(
+  a: FunctionAnalysis,
+  name: string,
+  blocks: readonly DiscoveredBlock[],
+  entries: readonly number[],
+  isVariant: boolean,
+): number {
+  let count = 0;
+  for (const version of roundingFlavors(name, blocks)) {
+    count = emitFunction(a, version.name, blocks, entries, isVariant, version.flavor);
+  }
+  return count;
+}
+
+/**
  * Emits one wasm function over `blocks`, entered at `entries[k]` for entry
  * index k. A branch to a block of the guest function that is not among
  * `blocks` leaves through the dispatcher. A variant (`isVariant`) is entered
@@ -165,14 +199,15 @@ function emitFunction(
   blocks: readonly DiscoveredBlock[],
   entries: readonly number[],
   isVariant: boolean,
+  rounding: RoundingFlavor,
 ): number {
   // The static dirty-register estimate (dirty-registers.ts) must cover what
   // lifting writes; when it does not, lift again spilling every register.
   try {
-    return emitFunctionBody(a, name, blocks, entries, isVariant, true);
+    return emitFunctionBody(a, name, blocks, entries, isVariant, rounding, true);
   } catch (err) {
     if (!(err instanceof DirtyEstimateError)) throw err;
-    return emitFunctionBody(a, name, blocks, entries, isVariant, false);
+    return emitFunctionBody(a, name, blocks, entries, isVariant, rounding, false);
   }
 }
 
@@ -184,6 +219,7 @@ function emitFunctionBody(
   blocks: readonly DiscoveredBlock[],
   entries: readonly number[],
   isVariant: boolean,
+  rounding: RoundingFlavor,
   trackDirty: boolean,
 ): number {
   const { fn, env } = a;
@@ -201,6 +237,7 @@ function emitFunctionBody(
   }
   const ctx = new FunctionContext(w, gprMask, xmmMask, env.traps);
   ctx.trackDirty = trackDirty;
+  ctx.roundingChecked = rounding.checked;
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {
@@ -229,6 +266,9 @@ function emitFunctionBody(
     const entryDirty = dirtyIn.get(block.start) as RegisterMask;
     ctx.registers.dirty = entryDirty;
     ctx.registers.beginUse();
+    if (rounding.twin !== undefined && a.continuations.has(block.start)) {
+      ctx.emit(leaveWhenDirected(ctx, block.start, a.liveIn.get(block.start) ?? 0));
+    }
     const end = liftBlock(ctx, block, fn, env, a.liveOut.get(block.start) ?? 0);
     uses.set(block.start, { ...ctx.registers.takeUse(), edge: { gpr: 0, xmm: 0 } });
     reloads.set(block.start, ctx.takeReloadPoints());
@@ -319,6 +359,7 @@ function emitFunctionBody(
   const labelHelper = ctx.dedicatedLocal(i32);
   const body = relooper.renderAndDispose(start, labelHelper);
   const prologue = [
+    ...(rounding.twin === undefined ? [] : [forwardToTwin(ctx, rounding.twin)]),
     ...(entries.length > 1 ? [] : entryLoads(entries[0] as number)),
     ...budgetPrologue(ctx),
   ];

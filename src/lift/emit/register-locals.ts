@@ -110,6 +110,23 @@ export class RegisterLocals {
   forgetValues(): void {
     this.known.forget();
     this.xmmLow = [];
+    this.roundingDirected = undefined;
+  }
+
+  /**
+   * An i32 local, loaded once per block, that is non-zero when MXCSR.RC is
+   * not round-to-nearest (sse-directed.ts); forgotten with the block's other
+   * values and by an instruction that may change MXCSR (forgetRounding).
+   */
+  private roundingDirected: number | undefined;
+
+  directedRounding(load: () => Expr): Expr {
+    this.roundingDirected ??= this.let(load(), i32);
+    return this.get(this.roundingDirected, i32);
+  }
+
+  forgetRounding(): void {
+    this.roundingDirected = undefined;
   }
 
   /**

@@ -3,10 +3,13 @@
 // moves and horizontal/alternating add and subtract, the SSE4.1 dot
 // products, and the reciprocal approximations rcpps/rsqrtps (and their
 // scalar forms). Every result is the same on every host, as a lifted
-// program's must be.
+// program's must be; sums, differences and products round as MXCSR.RC says
+// (sse-directed.ts).
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, v128, type Expr } from "../emit/wasm.js";
+import { rounded, roundedPacked, SSE_OP } from "./sse-directed.js";
+import type { SseOp } from "./sse-directed-ops.js";
 import { imm8, readV, scalar, setLow, shuffle, writeV, zeroV, type Width } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
 
@@ -65,7 +68,16 @@ function horizontal(width: Width, op: "add" | "sub") {
         return from + (2 * (lane % half) + odd) * bytes + (i % bytes);
       });
     const ops = width === "d" ? ctx.m.f64x2 : ctx.m.f32x4;
-    writeV(ctx, 0, ops[op](pick(0), pick(1)));
+    const even = ctx.let(pick(0), v128);
+    const odd = ctx.let(pick(1), v128);
+    const nearest = ops[op](ctx.get(even, v128), ctx.get(odd, v128));
+    const lanes = width === "d" ? "f64" : "f32";
+    const rounding = op === "add" ? SSE_OP.ADD : SSE_OP.SUB;
+    writeV(
+      ctx,
+      0,
+      roundedPacked(ctx, rounding, width, nearest, { local: even, lanes }, { local: odd, lanes }),
+    );
   };
 }
 
@@ -76,8 +88,11 @@ function addsub(width: Width) {
     const bytes = width === "d" ? 8 : 4;
     const a = ctx.let(readV(ctx, 0), v128);
     const b = ctx.let(readV(ctx, 1), v128);
-    const difference = ops.sub(ctx.get(a, v128), ctx.get(b, v128));
-    const sum = ops.add(ctx.get(a, v128), ctx.get(b, v128));
+    const lanes = width === "d" ? "f64" : "f32";
+    const round = (op: SseOp, nearest: Expr): Expr =>
+      roundedPacked(ctx, op, width, nearest, { local: a, lanes }, { local: b, lanes });
+    const difference = round(SSE_OP.SUB, ops.sub(ctx.get(a, v128), ctx.get(b, v128)));
+    const sum = round(SSE_OP.ADD, ops.add(ctx.get(a, v128), ctx.get(b, v128)));
     writeV(
       ctx,
       0,
@@ -105,15 +120,23 @@ function dotProduct(width: Width) {
     const control = imm8(ctx);
     const a = ctx.let(readV(ctx, 0), v128);
     const b = ctx.let(readV(ctx, 1), v128);
-    const products = Array.from({ length: lanes }, (_, lane) =>
-      (control >> (4 + lane)) & 1 ? ops.mul(extract(a, lane), extract(b, lane)) : ops.const(0),
-    );
-    const [p0, p1, p2, p3] = products as [Expr, Expr, Expr?, Expr?];
-    let sum = ops.add(p0, p1);
-    if (p2 !== undefined && p3 !== undefined) sum = ops.add(sum, ops.add(p2, p3));
-    const total = ctx.let(sum, type);
+    // Each product and sum rounds as MXCSR.RC says, as the CPU's do.
+    const local = (e: Expr): number => ctx.let(e, type);
+    const operation = (op: SseOp, nearest: Expr, x: number, y: number): number =>
+      local(rounded(ctx, op, width, nearest, { local: x, type }, { local: y, type }));
+    const products = Array.from({ length: lanes }, (_, lane) => {
+      if (((control >> (4 + lane)) & 1) === 0) return local(ops.const(0));
+      const x = local(extract(a, lane));
+      const y = local(extract(b, lane));
+      return operation(SSE_OP.MUL, ops.mul(ctx.get(x, type), ctx.get(y, type)), x, y);
+    });
+    const add = (x: number, y: number): number =>
+      operation(SSE_OP.ADD, ops.add(ctx.get(x, type), ctx.get(y, type)), x, y);
+    const [p0, p1, p2, p3] = products as [number, number, number?, number?];
+    let sum = add(p0, p1);
+    if (p2 !== undefined && p3 !== undefined) sum = add(sum, add(p2, p3));
     const spread =
-      width === "d" ? m.f64x2.splat(ctx.get(total, type)) : m.f32x4.splat(ctx.get(total, type));
+      width === "d" ? m.f64x2.splat(ctx.get(sum, type)) : m.f32x4.splat(ctx.get(sum, type));
     const bytes = 16 / lanes;
     const keep = Array.from({ length: 16 }, (_, i) =>
       (control >> Math.floor(i / bytes)) & 1 ? 0xff : 0,

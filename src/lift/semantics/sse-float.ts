@@ -1,14 +1,14 @@
 // SSE/SSE2 floating point on wasm SIMD and scalar f32/f64 (SDM Vol. 1
 // §10.4, §11.4): scalar and packed arithmetic, bitwise logic, conversions
-// (cvt*; the packed truncating ones are in sse-arith.ts), ordered/unordered
+// (cvt*; the packed ones to dwords are in sse-arith.ts), ordered/unordered
 // compares that set ZF/PF/CF (comisd/ucomisd), compare-to-mask
-// (cmpsd/cmpss), shuffles and MXCSR access. cvtsd2si and cvtss2si round as
-// MXCSR.RC says; arithmetic and cvtsi2sd round to nearest whatever RC says
-// (wasm has no other rounding).
+// (cmpsd/cmpss), shuffles and MXCSR access. Every rounding result follows
+// MXCSR.RC: conversions to integers round by it inline, arithmetic and
+// conversions to floats through sse-directed.ts.
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, type Expr } from "../emit/wasm.js";
+import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import {
   imm8,
@@ -21,10 +21,21 @@ import {
   zeroV,
   type Width,
 } from "./sse-operands.js";
+import { rounded, roundedPacked, SSE_OP } from "./sse-directed.js";
+import type { SseOp } from "./sse-directed-ops.js";
 import { roundByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
+
+/** The directed-rounding operation of each arithmetic ScalarOp (min and max are exact). */
+const ROUNDING_OP: Partial<Record<ScalarOp, SseOp>> = {
+  add: SSE_OP.ADD,
+  sub: SSE_OP.SUB,
+  mul: SSE_OP.MUL,
+  div: SSE_OP.DIV,
+  sqrt: SSE_OP.SQRT,
+};
 
 function scalarOp(op: ScalarOp, width: Width) {
   return (ctx: FunctionContext): void => {
@@ -50,6 +61,10 @@ function scalarOp(op: ScalarOp, width: Width) {
       default:
         r = ops[op](A(), B());
     }
+    const rounding = ROUNDING_OP[op];
+    if (rounding !== undefined) {
+      r = rounded(ctx, rounding, width, r, { local: a, type }, { local: b, type });
+    }
     setLow(ctx, width, r);
   };
 }
@@ -58,13 +73,20 @@ function packedOp(op: ScalarOp, width: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
     const ops = width === "d" ? m.f64x2 : m.f32x4;
-    const a = (): Expr => readV(ctx, 0);
-    const b = (): Expr => readV(ctx, 1);
+    const a = ctx.let(readV(ctx, 0), v128);
+    const b = ctx.let(readV(ctx, 1), v128);
+    const A = (): Expr => ctx.get(a, v128);
+    const B = (): Expr => ctx.get(b, v128);
     let r: Expr;
-    if (op === "sqrt") r = ops.sqrt(b());
-    else if (op === "min") r = m.v128.bitselect(a(), b(), ops.lt(a(), b()));
-    else if (op === "max") r = m.v128.bitselect(a(), b(), ops.gt(a(), b()));
-    else r = ops[op](a(), b());
+    if (op === "sqrt") r = ops.sqrt(B());
+    else if (op === "min") r = m.v128.bitselect(A(), B(), ops.lt(A(), B()));
+    else if (op === "max") r = m.v128.bitselect(A(), B(), ops.gt(A(), B()));
+    else r = ops[op](A(), B());
+    const rounding = ROUNDING_OP[op];
+    if (rounding !== undefined) {
+      const lanes = width === "d" ? "f64" : "f32";
+      r = roundedPacked(ctx, rounding, width, r, { local: a, lanes }, { local: b, lanes });
+    }
     writeV(ctx, 0, r);
   };
 }
@@ -97,13 +119,22 @@ function bitwise(op: "and" | "andnot" | "or" | "xor") {
   };
 }
 
-/** cvtsi2sd/cvtsi2ss: integer (32/64-bit GPR or memory) → low lane. */
+/**
+ * cvtsi2sd/cvtsi2ss: integer (32/64-bit GPR or memory) → low lane, rounded
+ * as MXCSR.RC says where the integer has more bits than the significand.
+ */
 function fromInt(width: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
     const size = ctx.operandSize(1);
-    const v = ctx.w.signExtend(ctx.read(1, size), size);
-    setLow(ctx, width, width === "d" ? m.f64.convert_s.i64(v) : m.f32.convert_s.i64(v));
+    const v = ctx.let(ctx.w.signExtend(ctx.read(1, size), size));
+    const nearest =
+      width === "d" ? m.f64.convert_s.i64(ctx.get(v)) : m.f32.convert_s.i64(ctx.get(v));
+    const exact = width === "d" && size === 4;
+    const value = exact
+      ? nearest
+      : rounded(ctx, SSE_OP.FROM_INT, width, nearest, { local: v, type: i64 });
+    setLow(ctx, width, value);
   };
 }
 
@@ -197,11 +228,31 @@ function shufpd(ctx: FunctionContext): void {
   );
 }
 
+/** cvtss2sd (exact) and cvtsd2ss (rounded as MXCSR.RC says). */
 function cvtScalar(from: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
-    const v = scalar(ctx, 1, from);
-    setLow(ctx, from === "d" ? "s" : "d", from === "d" ? m.f32.demote(v) : m.f64.promote(v));
+    if (from === "s") return setLow(ctx, "d", m.f64.promote(scalar(ctx, 1, "s")));
+    const v = ctx.let(scalar(ctx, 1, "d"), f64);
+    const nearest = m.f32.demote(ctx.get(v, f64));
+    setLow(ctx, "s", rounded(ctx, SSE_OP.FROM_F64, "s", nearest, { local: v, type: f64 }));
+  };
+}
+
+/** cvtpd2ps: two doubles to the low floats, the high quadword zeroed; cvtdq2ps: four int32s. */
+function toPackedSingle(from: "f64" | "i32") {
+  return (ctx: FunctionContext): void => {
+    const m = ctx.m;
+    const source = ctx.let(readV(ctx, 1), v128);
+    const v = ctx.get(source, v128);
+    const nearest = from === "f64" ? m.f32x4.demote_f64x2_zero(v) : m.f32x4.convert_i32x4_s(v);
+    const op = from === "f64" ? SSE_OP.FROM_F64 : SSE_OP.FROM_INT;
+    const count = from === "f64" ? 2 : 4;
+    writeV(
+      ctx,
+      0,
+      roundedPacked(ctx, op, "s", nearest, { local: source, lanes: from }, undefined, count),
+    );
   };
 }
 
@@ -235,9 +286,9 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Cvtsd2ss, cvtScalar("d")],
   [Mnemonic.Cvtss2sd, cvtScalar("s")],
   [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
-  [Mnemonic.Cvtdq2ps, (c) => writeV(c, 0, c.m.f32x4.convert_i32x4_s(readV(c, 1)))],
+  [Mnemonic.Cvtdq2ps, toPackedSingle("i32")],
   [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
-  [Mnemonic.Cvtpd2ps, (c) => writeV(c, 0, c.m.f32x4.demote_f64x2_zero(readV(c, 1)))],
+  [Mnemonic.Cvtpd2ps, toPackedSingle("f64")],
   [Mnemonic.Ucomisd, compareFlags("d")],
   [Mnemonic.Comisd, compareFlags("d")],
   [Mnemonic.Ucomiss, compareFlags("s")],
@@ -253,7 +304,9 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   ],
   [
     Mnemonic.Ldmxcsr,
-    (c) =>
-      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_MXCSR), c.m.i32.load(0, 1, c.pointer(c.memory())))),
+    (c) => {
+      c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_MXCSR), c.m.i32.load(0, 1, c.pointer(c.memory()))));
+      c.forgetRounding();
+    },
   ],
 ];

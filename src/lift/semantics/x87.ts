@@ -129,7 +129,10 @@ function image(op: X87Op, bytes: number, xmm: "save" | "restore" | "none" = "non
     // FXSAVE/FXRSTOR read and write XMM registers, which lifted code keeps in locals.
     if (xmm !== "none") c.emit(...c.spill());
     c.emit(c.m.drop(x87Call(c, op)));
-    if (xmm === "restore") c.emit(...c.reload());
+    if (xmm === "restore") {
+      c.emit(...c.reload());
+      c.forgetRounding(); // MXCSR comes from the image too
+    }
   };
 }
 

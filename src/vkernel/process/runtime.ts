@@ -1,6 +1,6 @@
 // The code side of one process: an instance of the program's module bound
 // to the process's memory, with the kernel imports (syscall, trap, rdtsc,
-// x87). An instance outlives the process it serves (ARCHITECTURE.md
+// x87, sse). An instance outlives the process it serves (ARCHITECTURE.md
 // "vkernel": instances are pooled, pool.ts): its imports act on whichever
 // kernel the slot is bound to now, so execve into a program of the same
 // module and a process taken from the pool need no new instance. The module
@@ -10,6 +10,7 @@ import { STACK_BOTTOM, STACK_TOP, STATE_END, stateGpr } from "../../lift/guest-l
 import { MegaliftError } from "../../errors.js";
 import type { Kernel } from "../kernel.js";
 import { handleSyscall } from "../syscalls/index.js";
+import { executeSse } from "../sse-directed.js";
 import { executeX87 } from "../x87/interpreter.js";
 import type { Program } from "./program.js";
 
@@ -93,6 +94,8 @@ export function createSlot(module: WebAssembly.Module, memory: WebAssembly.Memor
       rdtsc: (): bigint => process.hrtime.bigint(),
       x87: (id: number, address: number): number =>
         executeX87(new DataView(memory.buffer), id, address),
+      sse: (id: number, a: bigint, b: bigint): bigint =>
+        executeSse(new DataView(memory.buffer), id, a, b),
     },
   };
   const slot: InstanceSlot = {

@@ -1,0 +1,75 @@
+// How lifted functions honour MXCSR.RC (directed rounding) without making
+// round-to-nearest code pay for it. Checking RC at every float operation
+// with a hypercall behind the check doubled cpu-bench's nbody and matmul
+// kernels (V8 keeps values live across the call on the fast path too), so
+// a function whose float operations round is lifted twice:
+//
+// - the fast version rounds to nearest, the way wasm does. Whenever it is
+//   entered (every entry: the function's, a call continuation, a loop
+//   header after a yield) it first checks RC and, when it is not nearest,
+//   tail-calls its twin with the same entry index. After a call returns (or
+//   a syscall), RC may have changed: at each call continuation it checks
+//   again and, if so, leaves through the dispatcher to that continuation,
+//   whose entry forwards to the twin.
+// - the twin (`…_rc`) checks RC at each float operation and hands it to
+//   kernel.sse when it is not nearest (semantics/sse-directed.ts).
+//
+// A function that itself writes MXCSR (ldmxcsr, fxrstor: fesetround
+// inlined, glibc's soft fma) is lifted only as the checked version. The
+// dispatcher and every call know only the fast names.
+import type { DiscoveredBlock } from "../discover.js";
+import {
+  MXCSR_WRITERS,
+  ROUNDING_MNEMONICS,
+  roundingIsDirected,
+} from "../semantics/sse-directed.js";
+import { regionExit } from "./budget.js";
+import type { FunctionContext } from "./function-context.js";
+import { PARAM_ENTRY, PARAM_EXPECTED_RETURN } from "./function-context.js";
+import { i32, i64, type Expr } from "./wasm.js";
+
+/** How one wasm function is lifted with respect to RC. */
+export interface RoundingFlavor {
+  /** Float operations check RC (the twin, or a function that writes MXCSR). */
+  readonly checked: boolean;
+  /** The checked twin a fast version forwards to. */
+  readonly twin?: string;
+}
+
+/** The flavours to emit for `blocks` under `name`: one, or the fast version and its twin. */
+export function roundingFlavors(
+  name: string,
+  blocks: readonly DiscoveredBlock[],
+): { name: string; flavor: RoundingFlavor }[] {
+  let rounds = false;
+  let writes = false;
+  for (const b of blocks) {
+    for (const ins of b.instructions) {
+      rounds ||= ROUNDING_MNEMONICS.has(ins.mnemonic);
+      writes ||= MXCSR_WRITERS.has(ins.mnemonic);
+    }
+  }
+  if (!rounds) return [{ name, flavor: { checked: false } }];
+  if (writes) return [{ name, flavor: { checked: true } }];
+  const twin = `${name}_rc`;
+  return [
+    { name, flavor: { checked: false, twin } },
+    { name: twin, flavor: { checked: true } },
+  ];
+}
+
+/** A fast version's first statement: to the twin, at the same entry, when RC is not nearest. */
+export function forwardToTwin(ctx: FunctionContext, twin: string): Expr {
+  const m = ctx.m;
+  const args = [m.local.get(PARAM_EXPECTED_RETURN, i64), m.local.get(PARAM_ENTRY, i32)];
+  return m.if(roundingIsDirected(ctx), m.return_call(twin, args, i32));
+}
+
+/**
+ * At the start of a call continuation in a fast version: when RC is no
+ * longer nearest, leave through the dispatcher to this address (an entry,
+ * which forwards to the twin).
+ */
+export function leaveWhenDirected(ctx: FunctionContext, address: number, liveFlags: number): Expr {
+  return ctx.m.if(roundingIsDirected(ctx), regionExit(ctx, address, liveFlags));
+}

@@ -1,0 +1,161 @@
+// SSE float results in the rounding mode MXCSR.RC names. Wasm rounds to
+// nearest. In a function lifted with rounding checks (ctx.roundingChecked,
+// see rounding-twins.ts), each rounding operation (arithmetic, square root,
+// conversions to a float format) computes the nearest result inline, then,
+// only when MXCSR.RC is not round-to-nearest, replaces it with kernel.sse's
+// (sse-directed-ops.ts). NaN results do not depend on RC and keep wasm's
+// (the CPU's) propagation. Without checks the nearest result stands: the
+// function runs only while RC is nearest.
+import binaryen from "binaryen";
+import { Mnemonic } from "iced-x86";
+import type { FunctionContext } from "../emit/function-context.js";
+import { f32, f64, i32, i64, v128, type Expr } from "../emit/wasm.js";
+import { STATE_MXCSR } from "../guest-layout.js";
+import { encodeSse, SSE_OP, type SseOp } from "./sse-directed-ops.js";
+import type { Width } from "./sse-operands.js";
+
+export const SSE_IMPORT = "kernel_sse";
+const RC_MASK = 0x6000;
+
+/** Declares the directed-rounding import on a lifted module. */
+export function addSseImport(m: binaryen.Module): void {
+  m.addFunctionImport(SSE_IMPORT, "kernel", "sse", binaryen.createType([i32, i64, i64]), i64);
+}
+
+/** Non-zero when MXCSR.RC is not round-to-nearest: one load, at the first use in a block. */
+function directedMode(ctx: FunctionContext): Expr {
+  return ctx.directedRounding(() => roundingIsDirected(ctx));
+}
+
+/** A float operand as the i64 bits the hypercall takes (an f32 in the low half). */
+function bits(ctx: FunctionContext, value: Expr, type: number): Expr {
+  const m = ctx.m;
+  if (type === f64) return m.i64.reinterpret(value);
+  if (type === f32) return m.i64.extend_u(m.i32.reinterpret(value));
+  return value; // an integer source, already i64
+}
+
+/** The hypercall's result as a `width` float. */
+function call(ctx: FunctionContext, op: SseOp, width: Width, a: Expr, b: Expr): Expr {
+  const m = ctx.m;
+  const r = m.call(SSE_IMPORT, [ctx.w.c32(encodeSse(op, width === "s")), a, b], i64);
+  return width === "d" ? m.f64.reinterpret(r) : m.f32.reinterpret(m.i32.wrap(r));
+}
+
+export interface Operand {
+  /** A local holding the operand. */
+  readonly local: number;
+  /** Its type: f64, f32, or i64 for FROM_INT's integer. */
+  readonly type: number;
+}
+
+/**
+ * The scalar `nearest` (of `width`, computed from `a` and `b` by `op`) or,
+ * when MXCSR.RC says otherwise, the result rounded that way.
+ */
+export function rounded(
+  ctx: FunctionContext,
+  op: SseOp,
+  width: Width,
+  nearest: Expr,
+  a: Operand,
+  b?: Operand,
+): Expr {
+  if (!ctx.roundingChecked) return nearest;
+  const m = ctx.m;
+  const type = width === "d" ? f64 : f32;
+  const ops = width === "d" ? m.f64 : m.f32;
+  const r = ctx.mutableLocal(nearest, type);
+  const operand = (o: Operand | undefined): Expr =>
+    o === undefined ? ctx.w.c64(0) : bits(ctx, ctx.get(o.local, o.type), o.type);
+  const isNumber = ops.eq(ctx.get(r, type), ctx.get(r, type));
+  const replace = m.local.set(r, call(ctx, op, width, operand(a), operand(b)));
+  ctx.emit(m.if(directedMode(ctx), m.if(isNumber, replace)));
+  return ctx.get(r, type);
+}
+
+/** A packed operand: a v128 local and the lane type its lanes are read as. */
+export interface PackedOperand {
+  readonly local: number;
+  /** f64 or f32 lanes, or i32 lanes (cvtdq2ps, sign-extended to FROM_INT's i64). */
+  readonly lanes: "f64" | "f32" | "i32";
+}
+
+/**
+ * The packed `nearest` (lanes of `width`, lane i computed from lane i of `a`
+ * and `b` by `op`) or, when MXCSR.RC says otherwise, each lane rounded that
+ * way. `count` limits the lanes (cvtpd2ps fills two and zeroes the rest).
+ */
+export function roundedPacked(
+  ctx: FunctionContext,
+  op: SseOp,
+  width: Width,
+  nearest: Expr,
+  a: PackedOperand,
+  b?: PackedOperand,
+  count = width === "d" ? 2 : 4,
+): Expr {
+  if (!ctx.roundingChecked) return nearest;
+  const m = ctx.m;
+  const r = ctx.mutableLocal(nearest, v128);
+  const lane = (o: PackedOperand | undefined, i: number): Expr => {
+    if (o === undefined) return ctx.w.c64(0);
+    const v = ctx.get(o.local, v128);
+    if (o.lanes === "f64") return m.i64.reinterpret(m.f64x2.extract_lane(v, i));
+    if (o.lanes === "f32") return m.i64.extend_u(m.i32x4.extract_lane(v, i));
+    return m.i64.extend_s(m.i32x4.extract_lane(v, i));
+  };
+  const lanes: Expr[] = [];
+  for (let i = 0; i < count; i++) {
+    const current = (): Expr =>
+      width === "d"
+        ? m.f64x2.extract_lane(ctx.get(r, v128), i)
+        : m.f32x4.extract_lane(ctx.get(r, v128), i);
+    const ops = width === "d" ? m.f64 : m.f32;
+    const value = call(ctx, op, width, lane(a, i), lane(b, i));
+    const replaced =
+      width === "d"
+        ? m.f64x2.replace_lane(ctx.get(r, v128), i, value)
+        : m.f32x4.replace_lane(ctx.get(r, v128), i, value);
+    lanes.push(m.if(ops.eq(current(), current()), m.local.set(r, replaced)));
+  }
+  ctx.emit(m.if(directedMode(ctx), m.block(null, lanes)));
+  return ctx.get(r, v128);
+}
+
+/** Non-zero when MXCSR.RC is not round-to-nearest (a fresh load). */
+export function roundingIsDirected(ctx: FunctionContext): Expr {
+  const m = ctx.m;
+  return m.i32.and(m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(RC_MASK));
+}
+
+/** The mnemonics whose results round (to a float format) through rounded()/roundedPacked(). */
+export const ROUNDING_MNEMONICS: ReadonlySet<Mnemonic> = new Set([
+  ...["Add", "Sub", "Mul", "Div", "Sqrt"].flatMap((op) =>
+    ["sd", "ss", "pd", "ps"].map((w) => Mnemonic[`${op}${w}` as keyof typeof Mnemonic]),
+  ),
+  Mnemonic.Cvtsi2sd,
+  Mnemonic.Cvtsi2ss,
+  Mnemonic.Cvtsd2ss,
+  Mnemonic.Cvtpd2ps,
+  Mnemonic.Cvtdq2ps,
+  Mnemonic.Haddps,
+  Mnemonic.Haddpd,
+  Mnemonic.Hsubps,
+  Mnemonic.Hsubpd,
+  Mnemonic.Addsubps,
+  Mnemonic.Addsubpd,
+  Mnemonic.Dpps,
+  Mnemonic.Dppd,
+]);
+
+/** Instructions that write MXCSR, so RC may change inside a function. */
+export const MXCSR_WRITERS: ReadonlySet<Mnemonic> = new Set([
+  Mnemonic.Ldmxcsr,
+  Mnemonic.Fxrstor,
+  Mnemonic.Fxrstor64,
+  Mnemonic.Xrstor,
+  Mnemonic.Xrstor64,
+]);
+
+export { SSE_OP };
