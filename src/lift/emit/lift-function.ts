@@ -69,8 +69,8 @@ interface FunctionAnalysis {
   readonly liveIn: ReadonlyMap<number, number>;
   /** Whether a yield can continue at this address (the dispatcher finds code there). */
   readonly resumable: (address: number) => boolean;
-  /** Blocks where code continues after a call or syscall returns. */
-  readonly continuations: ReadonlySet<number>;
+  /** Blocks that end in a call or syscall whose continuation is in the function. */
+  readonly callBlocks: ReadonlySet<number>;
 }
 
 export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
@@ -83,10 +83,14 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     for (const t of targets) headers.add(t);
   }
   const continuations: number[] = [];
+  const callBlocks = new Set<number>();
   for (const block of fn.blocks.values()) {
     const last = block.instructions[block.instructions.length - 1];
     if (last !== undefined && (isCall(last) || last.mnemonic === Mnemonic.Syscall)) {
-      if (fn.blocks.has(block.end)) continuations.push(block.end);
+      if (fn.blocks.has(block.end)) {
+        continuations.push(block.end);
+        callBlocks.add(block.start);
+      }
     }
   }
   // Variants may at most double a function's blocks (measured: glibc needs
@@ -124,7 +128,7 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     liveOut,
     liveIn,
     resumable,
-    continuations: new Set(continuations),
+    callBlocks,
   };
 
   const name = functionName(fn.entry);
@@ -266,9 +270,6 @@ function emitFunctionBody(
     const entryDirty = dirtyIn.get(block.start) as RegisterMask;
     ctx.registers.dirty = entryDirty;
     ctx.registers.beginUse();
-    if (rounding.twin !== undefined && a.continuations.has(block.start)) {
-      ctx.emit(leaveWhenDirected(ctx, block.start, a.liveIn.get(block.start) ?? 0));
-    }
     const end = liftBlock(ctx, block, fn, env, a.liveOut.get(block.start) ?? 0);
     uses.set(block.start, { ...ctx.registers.takeUse(), edge: { gpr: 0, xmm: 0 } });
     reloads.set(block.start, ctx.takeReloadPoints());
@@ -304,9 +305,13 @@ function emitFunctionBody(
       } else if (rBlocks.has(target.block)) {
         to = rBlocks.get(target.block) as number;
         const t = target.block;
-        if (checked.get(fromAddress)?.has(t)) {
-          code = budgetCheck(ctx, t, a.liveIn.get(t) ?? 0);
+        const edge: Expr[] = [];
+        // Back from a call or syscall, RC may have changed: a fast version leaves.
+        if (rounding.twin !== undefined && a.callBlocks.has(fromAddress)) {
+          edge.push(leaveWhenDirected(ctx, t, a.liveIn.get(t) ?? 0));
         }
+        if (checked.get(fromAddress)?.has(t)) edge.push(budgetCheck(ctx, t, a.liveIn.get(t) ?? 0));
+        if (edge.length > 0) code = w.block(edge);
       } else if (fn.blocks.has(target.block)) {
         to = relooper.addBlock(regionExit(ctx, target.block, a.liveIn.get(target.block) ?? 0));
       } else {

@@ -8,9 +8,11 @@
 //   entered (every entry: the function's, a call continuation, a loop
 //   header after a yield) it first checks RC and, when it is not nearest,
 //   tail-calls its twin with the same entry index. After a call returns (or
-//   a syscall), RC may have changed: at each call continuation it checks
-//   again and, if so, leaves through the dispatcher to that continuation,
-//   whose entry forwards to the twin.
+//   a syscall), RC may have changed: on the edge to the call's continuation
+//   it checks again and, if so, leaves through the dispatcher to that
+//   continuation, whose entry forwards to the twin. (On the edge, not at the
+//   continuation's start: that block is often where a loop's fast path
+//   joins the call's slow one, as after an inlined sqrtsd.)
 // - the twin (`…_rc`) checks RC at each float operation and hands it to
 //   kernel.sse when it is not nearest (semantics/sse-directed.ts).
 //
@@ -66,8 +68,8 @@ export function forwardToTwin(ctx: FunctionContext, twin: string): Expr {
 }
 
 /**
- * At the start of a call continuation in a fast version: when RC is no
- * longer nearest, leave through the dispatcher to this address (an entry,
+ * On a fast version's edge from a call to its continuation: when RC is no
+ * longer nearest, leave through the dispatcher to that address (an entry,
  * which forwards to the twin).
  */
 export function leaveWhenDirected(ctx: FunctionContext, address: number, liveFlags: number): Expr {
