@@ -5,7 +5,9 @@
 // IEEE single or double format — gradual underflow and the masked overflow
 // responses included — and the exception flags it raises are ORed into
 // MXCSR bits 0–5, which have the x87 status word's layout (SDM Vol. 1
-// §10.2.3). NaN results never come here: they do not depend on RC.
+// §10.2.3). An invalid operation (0/0, ∞ − ∞, √−1) gives the default NaN
+// and IE; NaN operands never come here: their propagation does not depend
+// on RC, and the x87 rule for two NaNs is not SSE's.
 import { STATE_MXCSR } from "../lift/guest-layout.js";
 import { SSE_OP, SSE_SINGLE } from "../lift/semantics/sse-directed-ops.js";
 import { add, divide, multiply, sqrt, type Result } from "./x87/arith.js";
@@ -56,7 +58,9 @@ export function executeSse(view: DataView, id: number, signedA: bigint, signedB:
       default:
         throw new Error(`kernel.sse: unknown operation ${id}`);
     }
-    result = { ...result, flags: result.flags | x.flags | y.flags };
+    // √ reads only its source: a denormal first operand raises nothing.
+    const loadFlags = op === SSE_OP.SQRT ? y.flags : x.flags | y.flags;
+    result = { ...result, flags: result.flags | loadFlags };
   }
   // The value is representable in the target format already, except for the
   // conversions, which round here.

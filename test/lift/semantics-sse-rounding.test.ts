@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, Instruction, type MemoryOperand, Register } from "iced-x86";
 import { afterAll, describe, expect, it } from "vitest";
-import { Assembler, bothAgree, data } from "./semantics-harness.js";
+import { Assembler, bothAgree, data, out } from "./semantics-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-sse-rounding-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -222,5 +222,55 @@ describe("rounding to an integral value in every MXCSR.RC mode", () => {
       }
     }
     await bothAgree(dir, asm.bytes(), input, 16 * slot, "sse-directed", () => false);
+  });
+
+  it("sets the MXCSR exception flags an operation raises in a directed mode, as the CPU does", async () => {
+    const pairs: [number, number][] = [
+      [1, 3], // inexact
+      [1, 2], // exact: no flag
+      [1e308, 10], // overflow
+      [1e-200, 1e-200], // underflow
+      [1, 0], // divide by zero
+      [0, 0], // invalid: the default NaN
+      [Infinity, Infinity], // invalid for sub
+      [-1, 4], // invalid for sqrt of the first
+      [5e-324, 1], // denormal operand
+    ];
+    const input = Buffer.alloc(16 + pairs.length * 16);
+    [0, 1, 2, 3].forEach((rc) => input.writeUInt32LE(0x1f80 | (rc << 13), rc * 4));
+    pairs.forEach(([x, y], k) => {
+      input.writeDoubleLE(x, 16 + k * 16);
+      input.writeDoubleLE(y, 16 + k * 16 + 8);
+    });
+    const forms = [
+      Code.Addsd_xmm_xmmm64,
+      Code.Subsd_xmm_xmmm64,
+      Code.Mulsd_xmm_xmmm64,
+      Code.Divsd_xmm_xmmm64,
+      Code.Sqrtsd_xmm_xmmm64,
+      Code.Divpd_xmm_xmmm128,
+      Code.Cvtsd2ss_xmm_xmmm64,
+    ];
+    const asm = new Assembler();
+    let slot = 0;
+    for (let rc = 1; rc < 4; rc++) {
+      for (const code of forms) {
+        for (let k = 0; k < pairs.length; k++) {
+          // Flags cleared, the mode set; the operation; its result and MXCSR.
+          asm.emit(Instruction.createMem(Code.Ldmxcsr_m32, data(rc * 4)));
+          asm.emit(Instruction.createRegMem(Code.Movsd_xmm_xmmm64, XMM0, data(16 + k * 16)));
+          asm.emit(Instruction.createRegMem(Code.Movsd_xmm_xmmm64, XMM1, data(16 + k * 16 + 8)));
+          asm.emit(Instruction.createRegReg(Code.Unpcklpd_xmm_xmmm128, XMM1, XMM0));
+          asm.emit(Instruction.createRegReg(code, XMM0, XMM1));
+          asm.storeXmm(XMM0, 16 * slot);
+          asm.emit(Instruction.createMem(Code.Stmxcsr_m32, out(16 * slot + 16)));
+          slot += 2;
+        }
+      }
+    }
+    const output = await bothAgree(dir, asm.bytes(), input, 16 * slot, "sse-flags", () => false);
+    // By hand: 1/3 rounding up raised only the precision flag (PE, bit 5).
+    const divsd = forms.indexOf(Code.Divsd_xmm_xmmm64);
+    expect(output.readUInt32LE(16 * 2 * divsd * pairs.length + 16) & 0x3f).toBe(0x20);
   });
 });

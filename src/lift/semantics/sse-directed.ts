@@ -3,8 +3,9 @@
 // see rounding-twins.ts), each rounding operation (arithmetic, square root,
 // conversions to a float format) computes the nearest result inline, then,
 // only when MXCSR.RC is not round-to-nearest, replaces it with kernel.sse's
-// (sse-directed-ops.ts). NaN results do not depend on RC and keep wasm's
-// (the CPU's) propagation. Without checks the nearest result stands: the
+// (sse-directed-ops.ts), which also raises the operation's MXCSR exception
+// flags. A NaN operand's propagation does not depend on RC and stays
+// wasm's (the CPU's). Without checks the nearest result stands: the
 // function runs only while RC is nearest.
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
@@ -68,9 +69,22 @@ export function rounded(
   const r = ctx.mutableLocal(nearest, type);
   const operand = (o: Operand | undefined): Expr =>
     o === undefined ? ctx.w.c64(0) : bits(ctx, ctx.get(o.local, o.type), o.type);
-  const isNumber = ops.eq(ctx.get(r, type), ctx.get(r, type));
+  const isNumber = (local: number, t: number): Expr =>
+    t === f64
+      ? m.f64.eq(m.local.get(local, f64), m.local.get(local, f64))
+      : t === f32
+        ? m.f32.eq(m.local.get(local, f32), m.local.get(local, f32))
+        : ctx.w.c32(1);
+  const inputs = (op === SSE_OP.SQRT ? [b] : [a, b]).filter((o) => o !== undefined);
+  const noNaNInput = inputs.reduce<Expr>(
+    (all, o) => m.i32.and(all, isNumber(o.local, o.type)),
+    ctx.w.c32(1),
+  );
+  // A NaN result from NaN operands keeps wasm's propagation; one from an
+  // invalid operation (0/0, ∞ − ∞, √−1) comes back as the default NaN with IE.
   const replace = m.local.set(r, call(ctx, op, width, operand(a), operand(b)));
-  ctx.emit(m.if(directedMode(ctx), m.if(isNumber, replace)));
+  const rounds = m.i32.or(ops.eq(ctx.get(r, type), ctx.get(r, type)), noNaNInput);
+  ctx.emit(m.if(directedMode(ctx), m.if(rounds, replace)));
   return ctx.get(r, type);
 }
 
@@ -117,7 +131,17 @@ export function roundedPacked(
       width === "d"
         ? m.f64x2.replace_lane(ctx.get(r, v128), i, value)
         : m.f32x4.replace_lane(ctx.get(r, v128), i, value);
-    lanes.push(m.if(ops.eq(current(), current()), m.local.set(r, replaced)));
+    const isNumber = (o: PackedOperand | undefined): Expr => {
+      if (o === undefined || o.lanes === "i32") return ctx.w.c32(1);
+      const v = (): Expr => ctx.get(o.local, v128);
+      return o.lanes === "f64"
+        ? m.f64.eq(m.f64x2.extract_lane(v(), i), m.f64x2.extract_lane(v(), i))
+        : m.f32.eq(m.f32x4.extract_lane(v(), i), m.f32x4.extract_lane(v(), i));
+    };
+    const inputs = op === SSE_OP.SQRT ? [b] : [a, b];
+    const noNaNInput = inputs.reduce<Expr>((all, o) => m.i32.and(all, isNumber(o)), ctx.w.c32(1));
+    const rounds = m.i32.or(ops.eq(current(), current()), noNaNInput);
+    lanes.push(m.if(rounds, m.local.set(r, replaced)));
   }
   ctx.emit(m.if(directedMode(ctx), m.block(null, lanes)));
   return ctx.get(r, v128);
