@@ -9,6 +9,7 @@ import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, v128, type Expr } from "../emit/wasm.js";
 import { rounded, roundedPacked, SSE_OP } from "./sse-directed.js";
+import { comparePredicate } from "./sse-float.js";
 import type { SseOp } from "./sse-directed-ops.js";
 import { imm8, readV, scalar, setLow, shuffle, writeV, zeroV, type Width } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
@@ -22,20 +23,14 @@ function compareMask(width: Width) {
     const ops = width === "d" ? m.f64x2 : m.f32x4;
     const a = ctx.let(readV(ctx, 0), v128);
     const b = ctx.let(readV(ctx, 1), v128);
-    const A = (): Expr => ctx.get(a, v128);
-    const B = (): Expr => ctx.get(b, v128);
-    const unordered = (): Expr => m.v128.or(ops.ne(A(), A()), ops.ne(B(), B()));
-    const predicates = [
-      () => ops.eq(A(), B()),
-      () => ops.lt(A(), B()),
-      () => ops.le(A(), B()),
-      unordered,
-      () => ops.ne(A(), B()),
-      () => m.v128.not(ops.lt(A(), B())),
-      () => m.v128.not(ops.le(A(), B())),
-      () => m.v128.not(unordered()),
-    ];
-    writeV(ctx, 0, (predicates[imm8(ctx) & 7] as () => Expr)());
+    const compare = { ...ops, or: m.v128.or, not: m.v128.not };
+    const mask = comparePredicate(
+      imm8(ctx),
+      compare,
+      () => ctx.get(a, v128),
+      () => ctx.get(b, v128),
+    );
+    writeV(ctx, 0, mask);
   };
 }
 

@@ -168,6 +168,41 @@ function compareFlags(width: Width) {
   };
 }
 
+/** The comparisons of one operand shape: scalar (i32 results) or packed (lane masks). */
+export interface CompareOps {
+  readonly eq: (a: Expr, b: Expr) => Expr;
+  readonly lt: (a: Expr, b: Expr) => Expr;
+  readonly le: (a: Expr, b: Expr) => Expr;
+  readonly ne: (a: Expr, b: Expr) => Expr;
+  readonly or: (a: Expr, b: Expr) => Expr;
+  readonly not: (a: Expr) => Expr;
+}
+
+/**
+ * Compare predicate imm8[2:0] of cmpss/cmpsd/cmpps/cmppd (SDM Vol. 2A
+ * "CMPPD", Table 3-1): EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD. Wasm's eq/lt/le
+ * are false and ne true on unordered operands, as the x86 predicates are.
+ */
+export function comparePredicate(
+  control: number,
+  c: CompareOps,
+  A: () => Expr,
+  B: () => Expr,
+): Expr {
+  const unordered = (): Expr => c.or(c.ne(A(), A()), c.ne(B(), B()));
+  const predicates = [
+    () => c.eq(A(), B()),
+    () => c.lt(A(), B()),
+    () => c.le(A(), B()),
+    unordered,
+    () => c.ne(A(), B()),
+    () => c.not(c.lt(A(), B())),
+    () => c.not(c.le(A(), B())),
+    () => c.not(unordered()),
+  ];
+  return (predicates[control & 7] as () => Expr)();
+}
+
 /** cmpsd/cmpss imm8 predicates 0–7 → all-ones/all-zeros in the low lane. */
 function compareMask(width: Width) {
   return (ctx: FunctionContext): void => {
@@ -176,20 +211,13 @@ function compareMask(width: Width) {
     const type = width === "d" ? f64 : f32;
     const a = ctx.let(scalar(ctx, 0, width), type);
     const b = ctx.let(scalar(ctx, 1, width), type);
-    const A = (): Expr => ctx.get(a, type);
-    const B = (): Expr => ctx.get(b, type);
-    const unordered = (): Expr => m.i32.or(ops.ne(A(), A()), ops.ne(B(), B()));
-    const predicates = [
-      () => ops.eq(A(), B()),
-      () => ops.lt(A(), B()),
-      () => ops.le(A(), B()),
-      unordered,
-      () => ops.ne(A(), B()),
-      () => m.i32.eqz(ops.lt(A(), B())),
-      () => m.i32.eqz(ops.le(A(), B())),
-      () => m.i32.eqz(unordered()),
-    ];
-    const cond = (predicates[imm8(ctx) & 7] as () => Expr)();
+    const compare = { ...ops, or: m.i32.or, not: m.i32.eqz };
+    const cond = comparePredicate(
+      imm8(ctx),
+      compare,
+      () => ctx.get(a, type),
+      () => ctx.get(b, type),
+    );
     const dst = readV(ctx, 0);
     const ones = width === "d" ? ctx.w.c64(-1n) : ctx.w.c32(-1);
     const zero = width === "d" ? ctx.w.c64(0) : ctx.w.c32(0);
