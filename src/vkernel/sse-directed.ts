@@ -14,6 +14,7 @@ import { add, divide, multiply, sqrt, type Result } from "./x87/arith.js";
 import { loadDouble, loadInteger, loadSingle, storeDouble, storeSingle } from "./x87/convert.js";
 import type { Float80 } from "./x87/float80.js";
 import { DOUBLE, SINGLE, type RoundingMode } from "./x87/round.js";
+import { fastDirected } from "./sse-directed-fast.js";
 
 const FLAG_BITS = 0x3f;
 
@@ -27,11 +28,26 @@ export function executeSse(view: DataView, id: number, signedA: bigint, signedB:
   const mxcsr = view.getUint32(STATE_MXCSR, true);
   const rc = ((mxcsr >> 13) & 3) as RoundingMode;
   const single = (id & SSE_SINGLE) !== 0;
+  const op = id & 0xf;
+  const fast = op <= SSE_OP.SQRT ? fastPath(op, single, rc, a, b) : undefined;
+  if (fast === undefined) return executeSoft(view, id, a, b);
+  if (fast.flags !== 0) view.setUint32(STATE_MXCSR, mxcsr | fast.flags, true);
+  return fast.bits;
+}
+
+/**
+ * kernel.sse in the BigInt soft float alone (unsigned operand bits): what
+ * the fast path stands in for, and what answers outside its guards.
+ */
+export function executeSoft(view: DataView, id: number, a: bigint, b: bigint): bigint {
+  const mxcsr = view.getUint32(STATE_MXCSR, true);
+  const rc = ((mxcsr >> 13) & 3) as RoundingMode;
+  const single = (id & SSE_SINGLE) !== 0;
+  const op = id & 0xf;
   const env = { rc, fmt: single ? SINGLE : DOUBLE };
   const load = (bits: bigint): { value: Float80; flags: number } =>
     single ? loadSingle(Number(bits & 0xffffffffn)) : loadDouble(bits);
   let result: Result;
-  const op = id & 0xf;
   if (op === SSE_OP.FROM_F64) {
     result = loadDouble(a);
   } else if (op === SSE_OP.FROM_INT) {
@@ -78,4 +94,39 @@ export function executeSse(view: DataView, id: number, signedA: bigint, signedB:
   const flags = (result.flags | storeFlags) & FLAG_BITS;
   if (flags !== 0) view.setUint32(STATE_MXCSR, mxcsr | flags, true);
   return bits;
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * sse-directed-fast.ts on the operands' bits; undefined when its guards (or
+ * a single denormal, which raises DE) send the operation to the soft float.
+ */
+function fastPath(
+  op: number,
+  single: boolean,
+  rc: number,
+  a: bigint,
+  b: bigint,
+): { bits: bigint; flags: number } | undefined {
+  const value = (bits: bigint): number => {
+    if (single) {
+      scratch.setUint32(0, Number(bits & 0xffffffffn), true);
+      return scratch.getFloat32(0, true);
+    }
+    scratch.setBigUint64(0, bits, true);
+    return scratch.getFloat64(0, true);
+  };
+  const x = value(a);
+  const y = value(b);
+  const inputs = op === SSE_OP.SQRT ? [y] : [x, y];
+  if (single && inputs.some((v) => Math.abs(v) < 2 ** -126)) return undefined;
+  const r = fastDirected(op, single, rc, x, y);
+  if (r === undefined) return undefined;
+  if (single) {
+    scratch.setFloat32(0, r.value, true);
+    return { bits: BigInt(scratch.getUint32(0, true)), flags: r.flags };
+  }
+  scratch.setFloat64(0, r.value, true);
+  return { bits: scratch.getBigUint64(0, true), flags: r.flags };
 }

@@ -2,11 +2,12 @@
 // when MXCSR.RC is not round-to-nearest: results in each mode checked by
 // hand (and against the neighbouring doubles and floats), the MXCSR
 // exception flags it raises, the conversions, and operands that arrive
-// signed, as wasm i64s do in JavaScript.
+// signed, as wasm i64s do in JavaScript. Then the fast path in doubles
+// against the BigInt soft float it stands in for, on random operands.
 import { describe, expect, it } from "vitest";
 import { STATE_MXCSR } from "../../src/lift/guest-layout.js";
 import { encodeSse, SSE_OP, type SseOp } from "../../src/lift/semantics/sse-directed-ops.js";
-import { executeSse } from "../../src/vkernel/sse-directed.js";
+import { executeSoft, executeSse } from "../../src/vkernel/sse-directed.js";
 
 const DOWN = 1;
 const UP = 2;
@@ -96,5 +97,55 @@ describe("kernel.sse: directed rounding of SSE operations", () => {
     expect(d(SSE_OP.FROM_INT, UP, 0) === 0).toBe(true);
     expect(valueOf(run(SSE_OP.FROM_INT, false, UP, (1n << 53n) + 1n).result)).toBe(2 ** 53 + 2);
     expect(valueOf(run(SSE_OP.FROM_INT, false, ZERO, -((1n << 53n) + 1n)).result)).toBe(-(2 ** 53));
+  });
+});
+
+describe("kernel.sse's double-precision fast path", () => {
+  it("gives the BigInt soft float's bits and flags on random operands, in every directed mode", () => {
+    let state = 0x9e3779b97f4a7c15n;
+    const random = (): bigint => {
+      state ^= (state << 13n) & 0xffffffffffffffffn;
+      state ^= state >> 7n;
+      state ^= (state << 17n) & 0xffffffffffffffffn;
+      return state;
+    };
+    /** A double with a random significand and sign, and an exponent within ±spread. */
+    const double = (spread: number): bigint => {
+      const r = random();
+      const exponent = BigInt(1023 + Number(r % BigInt(2 * spread + 1)) - spread);
+      return (r & 0x800fffffffffffffn) | (exponent << 52n);
+    };
+    /** A single with a random significand and sign, and an exponent within ±spread. */
+    const single = (spread: number): bigint => {
+      const r = random();
+      const exponent = BigInt(127 + Number(r % BigInt(2 * spread + 1)) - spread);
+      return (r & 0x807fffffn) | (exponent << 23n);
+    };
+    const mismatches: string[] = [];
+    let fastCount = 0;
+    for (let i = 0; i < 6000; i++) {
+      const op = [SSE_OP.ADD, SSE_OP.SUB, SSE_OP.MUL, SSE_OP.DIV, SSE_OP.SQRT][i % 5] as SseOp;
+      const isSingle = i % 2 === 1;
+      // Mostly moderate exponents; some far apart (sums that barely round),
+      // some near the fast path's guards and the formats' limits.
+      const spread = [4, 60, 1000][i % 3] as number;
+      const make = (): bigint => (isSingle ? single(Math.min(spread, 126)) : double(spread));
+      const a = make();
+      let b = make();
+      if (i % 7 === 0) b = a ^ (isSingle ? 0x80000000n : 1n << 63n); // cancellation
+      for (const rc of [DOWN, UP, ZERO]) {
+        const fast = run(op, isSingle, rc, a, b);
+        const view = new DataView(new ArrayBuffer(STATE_MXCSR + 4));
+        view.setUint32(STATE_MXCSR, 0x1f80 | (rc << 13), true);
+        const soft = executeSoft(view, encodeSse(op, isSingle), a, b);
+        const softFlags = view.getUint32(STATE_MXCSR, true) & 0x3f;
+        if (fast.result !== soft || fast.flags !== softFlags) {
+          mismatches.push(`op ${op} rc ${rc} ${a.toString(16)} ${b.toString(16)}`);
+        }
+        fastCount++;
+      }
+    }
+    expect(fastCount).toBe(18000);
+    expect(mismatches.slice(0, 10)).toEqual([]);
   });
 });
