@@ -58,6 +58,8 @@ export class FunctionContext extends RegisterLocals {
    * (rounding-twins.ts).
    */
   roundingChecked = false;
+  /** Whether an unchecked function has a checked twin (rounding-twins.ts). */
+  roundingTwin = false;
   private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(

@@ -242,6 +242,7 @@ function emitFunctionBody(
   const ctx = new FunctionContext(w, gprMask, xmmMask, env.traps);
   ctx.trackDirty = trackDirty;
   ctx.roundingChecked = rounding.checked;
+  ctx.roundingTwin = rounding.twin !== undefined;
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {

@@ -23,6 +23,20 @@ export function addSseImport(m: binaryen.Module): void {
   m.addFunctionImport(SSE_IMPORT, "kernel", "sse", binaryen.createType([i32, i64, i64]), i64);
 }
 
+/**
+ * Whether this function checks RC per operation. One that does not must have
+ * a checked twin to forward to (rounding-twins.ts picks the flavour from
+ * ROUNDING_MNEMONICS): a rounding operation missing from that list would
+ * otherwise round to nearest in a directed mode without a word, so it stops
+ * the lift of its block instead (reported as unsupported, a trap).
+ */
+function checks(ctx: FunctionContext): boolean {
+  if (!ctx.roundingChecked && !ctx.roundingTwin) {
+    throw new Error(`${ctx.ins.text} rounds but is not in ROUNDING_MNEMONICS`);
+  }
+  return ctx.roundingChecked;
+}
+
 /** Non-zero when MXCSR.RC is not round-to-nearest: one load, at the first use in a block. */
 function directedMode(ctx: FunctionContext): Expr {
   return ctx.directedRounding(() => roundingIsDirected(ctx));
@@ -62,7 +76,7 @@ export function rounded(
   a: Operand,
   b?: Operand,
 ): Expr {
-  if (!ctx.roundingChecked) return nearest;
+  if (!checks(ctx)) return nearest;
   const m = ctx.m;
   const type = width === "d" ? f64 : f32;
   const ops = width === "d" ? m.f64 : m.f32;
@@ -109,8 +123,9 @@ export function roundedPacked(
   b?: PackedOperand,
   count = width === "d" ? 2 : 4,
 ): Expr {
-  if (!ctx.roundingChecked) return nearest;
+  if (!checks(ctx)) return nearest;
   const m = ctx.m;
+  const ops = width === "d" ? m.f64 : m.f32;
   const r = ctx.mutableLocal(nearest, v128);
   const lane = (o: PackedOperand | undefined, i: number): Expr => {
     if (o === undefined) return ctx.w.c64(0);
@@ -119,27 +134,30 @@ export function roundedPacked(
     if (o.lanes === "f32") return m.i64.extend_u(m.i32x4.extract_lane(v, i));
     return m.i64.extend_s(m.i32x4.extract_lane(v, i));
   };
+  const isNumber = (o: PackedOperand | undefined, i: number): Expr => {
+    if (o === undefined || o.lanes === "i32") return ctx.w.c32(1);
+    const v = (): Expr => ctx.get(o.local, v128);
+    return o.lanes === "f64"
+      ? m.f64.eq(m.f64x2.extract_lane(v(), i), m.f64x2.extract_lane(v(), i))
+      : m.f32.eq(m.f32x4.extract_lane(v(), i), m.f32x4.extract_lane(v(), i));
+  };
+  const inputs = op === SSE_OP.SQRT ? [b] : [a, b];
   const lanes: Expr[] = [];
   for (let i = 0; i < count; i++) {
     const current = (): Expr =>
       width === "d"
         ? m.f64x2.extract_lane(ctx.get(r, v128), i)
         : m.f32x4.extract_lane(ctx.get(r, v128), i);
-    const ops = width === "d" ? m.f64 : m.f32;
     const value = call(ctx, op, width, lane(a, i), lane(b, i));
     const replaced =
       width === "d"
         ? m.f64x2.replace_lane(ctx.get(r, v128), i, value)
         : m.f32x4.replace_lane(ctx.get(r, v128), i, value);
-    const isNumber = (o: PackedOperand | undefined): Expr => {
-      if (o === undefined || o.lanes === "i32") return ctx.w.c32(1);
-      const v = (): Expr => ctx.get(o.local, v128);
-      return o.lanes === "f64"
-        ? m.f64.eq(m.f64x2.extract_lane(v(), i), m.f64x2.extract_lane(v(), i))
-        : m.f32.eq(m.f32x4.extract_lane(v(), i), m.f32x4.extract_lane(v(), i));
-    };
-    const inputs = op === SSE_OP.SQRT ? [b] : [a, b];
-    const noNaNInput = inputs.reduce<Expr>((all, o) => m.i32.and(all, isNumber(o)), ctx.w.c32(1));
+    const noNaNInput = inputs.reduce<Expr>(
+      (all, o) => m.i32.and(all, isNumber(o, i)),
+      ctx.w.c32(1),
+    );
+    // As rounded(): NaN operands keep wasm's propagation, invalid operations go too.
     const rounds = m.i32.or(ops.eq(current(), current()), noNaNInput);
     lanes.push(m.if(rounds, m.local.set(r, replaced)));
   }
@@ -181,5 +199,3 @@ export const MXCSR_WRITERS: ReadonlySet<Mnemonic> = new Set([
   Mnemonic.Xrstor,
   Mnemonic.Xrstor64,
 ]);
-
-export { SSE_OP };

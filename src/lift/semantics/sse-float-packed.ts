@@ -8,9 +8,9 @@
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, v128, type Expr } from "../emit/wasm.js";
-import { rounded, roundedPacked, SSE_OP } from "./sse-directed.js";
+import { rounded, roundedPacked } from "./sse-directed.js";
 import { comparePredicate } from "./sse-float.js";
-import type { SseOp } from "./sse-directed-ops.js";
+import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { imm8, readV, scalar, setLow, shuffle, writeV, zeroV, type Width } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
 

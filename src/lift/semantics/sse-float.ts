@@ -21,8 +21,8 @@ import {
   zeroV,
   type Width,
 } from "./sse-operands.js";
-import { rounded, roundedPacked, SSE_OP } from "./sse-directed.js";
-import type { SseOp } from "./sse-directed-ops.js";
+import { rounded, roundedPacked } from "./sse-directed.js";
+import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { roundByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
 
