@@ -101,7 +101,7 @@ function nextSingle(x: number, up: boolean): number {
  * when the mode rounds that way.
  */
 function directed(r: number, side: number, rc: number, next: typeof nextDouble): number {
-  if (side === 0) return r;
+  if (side === 0 || rc === 0) return r; // exact, or nearest (FTZ or DAZ set)
   if (rc === 1) return side < 0 ? next(r, false) : r; // down
   if (rc === 2) return side > 0 ? next(r, true) : r; // up
   return side !== Math.sign(r) ? next(r, r < 0) : r; // toward zero
@@ -116,8 +116,11 @@ export interface FastResult {
 
 /**
  * `op` on `a` and `b` (doubles; singles widened) rounded in mode `rc`
- * (1 down, 2 up, 3 toward zero) to double or, with `single`, to single; or
- * undefined outside the guards.
+ * (0 nearest, 1 down, 2 up, 3 toward zero) to double or, with `single`, to
+ * single; or undefined outside the guards. A single rounded to nearest
+ * from the nearest double is the nearest single: for these five
+ * operations double rounding is innocuous, since 53 ≥ 2·24 + 2 (Figueroa,
+ * "When is double rounding innocuous?", 1995).
  */
 export function fastDirected(
   op: number,

@@ -9,6 +9,7 @@ import { STATE_MXCSR } from "../../src/lift/guest-layout.js";
 import { encodeSse, SSE_OP, type SseOp } from "../../src/lift/semantics/sse-directed-ops.js";
 import { executeSoft, executeSse } from "../../src/vkernel/sse-directed.js";
 
+const NEAREST = 0;
 const DOWN = 1;
 const UP = 2;
 const ZERO = 3;
@@ -37,10 +38,13 @@ const floatOf = (b: bigint): number => {
   return v.getFloat32(0, true);
 };
 
-/** Runs one operation in mode `rc`; the result and the flags it left in MXCSR. */
-function run(op: SseOp, single: boolean, rc: number, a: bigint, b = 0n) {
+/**
+ * Runs one operation in mode `rc`, MXCSR bits `set` set and `clear` clear;
+ * the result and the flags it left.
+ */
+function run(op: SseOp, single: boolean, rc: number, a: bigint, b = 0n, set = 0, clear = 0) {
   const view = new DataView(new ArrayBuffer(STATE_MXCSR + 4));
-  view.setUint32(STATE_MXCSR, 0x1f80 | (rc << 13), true);
+  view.setUint32(STATE_MXCSR, (0x1f80 | (rc << 13) | set) & ~clear, true);
   const result = executeSse(view, encodeSse(op, single), a, b);
   return { result, flags: view.getUint32(STATE_MXCSR, true) & 0x3f };
 }
@@ -100,8 +104,49 @@ describe("kernel.sse: directed rounding of SSE operations", () => {
   });
 });
 
+describe("kernel.sse with MXCSR.FTZ and MXCSR.DAZ", () => {
+  const FTZ = 0x8000;
+  const DAZ = 0x40;
+  /** The underflow mask (UM): FTZ applies only while it is set. */
+  const UM = 0x800;
+  const MIN = 2 ** -1022;
+  const denormal = 1e-310;
+  const flagsAnd = (op: SseOp, a: number, b: number, rc: number, set: number, clear = 0) => {
+    const r = run(op, false, rc, bitsOf(a), bitsOf(b), set, clear);
+    return [valueOf(r.result), r.flags];
+  };
+
+  it("counts denormal operands as zeros of their sign with DAZ, and raises no DE for them", () => {
+    expect(flagsAnd(SSE_OP.ADD, denormal, denormal, NEAREST, DAZ)).toEqual([0, 0]);
+    expect(flagsAnd(SSE_OP.ADD, denormal, denormal, NEAREST, 0)).toEqual([2 * denormal, 0x02]);
+    expect(Object.is(flagsAnd(SSE_OP.MUL, -denormal, 3, UP, DAZ)[0], -0)).toBe(true);
+    // cvtsd2ss's operand is a double: a double denormal counts as zero.
+    const single = run(SSE_OP.FROM_F64, true, NEAREST, bitsOf(denormal), 0n, DAZ);
+    expect(single).toEqual({ result: 0n, flags: 0 });
+  });
+
+  it("flushes tiny results, exact ones too, to zeros with UE and PE under FTZ, while UE is masked", () => {
+    expect(flagsAnd(SSE_OP.MUL, 2 ** -1000, 2 ** -30, NEAREST, FTZ)).toEqual([0, UE | PE]);
+    expect(flagsAnd(SSE_OP.MUL, 2 ** -1000, 2 ** -30, NEAREST, 0)).toEqual([2 ** -1030, 0]);
+    // Tiny before and after rounding with an unbounded exponent: flushed,
+    // though it rounds up to the smallest normal.
+    expect(flagsAnd(SSE_OP.MUL, 1 - 2 ** -53, MIN, NEAREST, FTZ)).toEqual([0, UE | PE]);
+    // Rounded to the smallest normal with an unbounded exponent: not tiny, kept.
+    const product = flagsAnd(SSE_OP.MUL, 1 - 2 ** -52, (1 + 2 ** -52) * MIN, NEAREST, FTZ);
+    expect(product).toEqual([MIN, PE]);
+    expect(Object.is(flagsAnd(SSE_OP.DIV, -MIN, 3, DOWN, FTZ)[0], -0)).toBe(true);
+    expect(flagsAnd(SSE_OP.MUL, 2 ** -1000, 2 ** -30, NEAREST, FTZ, UM)[0]).toBe(2 ** -1030);
+  });
+
+  it("lets IE and ZE take the place of a denormal operand's DE, as SSE does", () => {
+    expect(flagsAnd(SSE_OP.DIV, -denormal, 0, DOWN, 0)[1]).toBe(0x04);
+    expect(flagsAnd(SSE_OP.SQRT, 0, -denormal, DOWN, 0)[1]).toBe(0x01);
+    expect(flagsAnd(SSE_OP.DIV, 0, denormal, DOWN, 0)[1]).toBe(0x02);
+  });
+});
+
 describe("kernel.sse's double-precision fast path", () => {
-  it("gives the BigInt soft float's bits and flags on random operands, in every directed mode", () => {
+  it("gives the BigInt soft float's bits and flags on random operands, in every mode", () => {
     let state = 0x9e3779b97f4a7c15n;
     const random = (): bigint => {
       state ^= (state << 13n) & 0xffffffffffffffffn;
@@ -133,7 +178,7 @@ describe("kernel.sse's double-precision fast path", () => {
       const a = make();
       let b = make();
       if (i % 7 === 0) b = a ^ (isSingle ? 0x80000000n : 1n << 63n); // cancellation
-      for (const rc of [DOWN, UP, ZERO]) {
+      for (const rc of [NEAREST, DOWN, UP, ZERO]) {
         const fast = run(op, isSingle, rc, a, b);
         const view = new DataView(new ArrayBuffer(STATE_MXCSR + 4));
         view.setUint32(STATE_MXCSR, 0x1f80 | (rc << 13), true);
@@ -145,7 +190,7 @@ describe("kernel.sse's double-precision fast path", () => {
         fastCount++;
       }
     }
-    expect(fastCount).toBe(18000);
+    expect(fastCount).toBe(24000);
     expect(mismatches.slice(0, 10)).toEqual([]);
   });
 });

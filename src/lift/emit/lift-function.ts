@@ -19,7 +19,7 @@ import type { DispatchEntry } from "./dispatcher.js";
 import { FunctionContext, PARAM_ENTRY } from "./function-context.js";
 import {
   forwardToTwin,
-  leaveWhenDirected,
+  leaveInNonDefaultMode,
   roundingFlavors,
   type RoundingFlavor,
 } from "./rounding-twins.js";
@@ -309,7 +309,7 @@ function emitFunctionBody(
         const edge: Expr[] = [];
         // Back from a call or syscall, RC may have changed: a fast version leaves.
         if (rounding.twin !== undefined && a.callBlocks.has(fromAddress)) {
-          edge.push(leaveWhenDirected(ctx, t, a.liveIn.get(t) ?? 0));
+          edge.push(leaveInNonDefaultMode(ctx, t, a.liveIn.get(t) ?? 0));
         }
         if (checked.get(fromAddress)?.has(t)) edge.push(budgetCheck(ctx, t, a.liveIn.get(t) ?? 0));
         if (edge.length > 0) code = w.block(edge);

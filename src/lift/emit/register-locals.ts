@@ -110,23 +110,23 @@ export class RegisterLocals {
   forgetValues(): void {
     this.known.forget();
     this.xmmLow = [];
-    this.roundingDirected = undefined;
+    this.mxcsrMode = undefined;
   }
 
   /**
-   * An i32 local, loaded once per block, that is non-zero when MXCSR.RC is
-   * not round-to-nearest (sse-directed.ts); forgotten with the block's other
-   * values and by an instruction that may change MXCSR (forgetRounding).
+   * An i32 local, loaded once per block, holding MXCSR's RC, FTZ and DAZ
+   * bits (sse-directed.ts); forgotten with the block's other values and by
+   * an instruction that may change MXCSR (forgetRounding).
    */
-  private roundingDirected: number | undefined;
+  private mxcsrMode: number | undefined;
 
-  directedRounding(load: () => Expr): Expr {
-    this.roundingDirected ??= this.let(load(), i32);
-    return this.get(this.roundingDirected, i32);
+  floatMode(load: () => Expr): Expr {
+    this.mxcsrMode ??= this.let(load(), i32);
+    return this.get(this.mxcsrMode, i32);
   }
 
   forgetRounding(): void {
-    this.roundingDirected = undefined;
+    this.mxcsrMode = undefined;
   }
 
   /**

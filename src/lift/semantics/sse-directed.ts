@@ -1,12 +1,17 @@
-// SSE float results in the rounding mode MXCSR.RC names. Wasm rounds to
-// nearest. In a function lifted with rounding checks (ctx.roundingChecked,
-// see rounding-twins.ts), each rounding operation (arithmetic, square root,
-// conversions to a float format) computes the nearest result inline, then,
-// only when MXCSR.RC is not round-to-nearest, replaces it with kernel.sse's
-// (sse-directed-ops.ts), which also raises the operation's MXCSR exception
-// flags. A NaN operand's propagation does not depend on RC and stays
-// wasm's (the CPU's). Without checks the nearest result stands: the
-// function runs only while RC is nearest.
+// SSE float results as MXCSR says to compute them. Wasm rounds to nearest
+// and keeps denormals; MXCSR may ask for another rounding mode (RC), for
+// denormal operands to count as zeros (DAZ) or for tiny results to become
+// zeros (FTZ; -ffast-math programs set both at start-up). In a function
+// lifted with checks (ctx.roundingChecked, see rounding-twins.ts), each
+// rounding operation (arithmetic, square root, conversions to a float
+// format) computes wasm's result inline, then, only when MXCSR is not in
+// its default mode, replaces it with kernel.sse's (sse-directed-ops.ts),
+// which also raises the operation's MXCSR exception flags: always when RC
+// is not nearest, and with FTZ or DAZ alone only when the result is tiny
+// (at most the smallest normal) or an operand denormal, the only cases
+// where they change anything. A NaN operand's propagation does not depend
+// on the mode and stays wasm's (the CPU's). Without checks wasm's result
+// stands: the function runs only while MXCSR is in its default mode.
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
@@ -17,6 +22,8 @@ import type { Width } from "./sse-operands.js";
 
 export const SSE_IMPORT = "kernel_sse";
 const RC_MASK = 0x6000;
+/** RC, FTZ and DAZ: the MXCSR bits wasm's float operations do not honour. */
+const MODE_MASK = RC_MASK | 0x8000 | 0x40;
 
 /** Declares the directed-rounding import on a lifted module. */
 export function addSseImport(m: binaryen.Module): void {
@@ -37,9 +44,34 @@ function checks(ctx: FunctionContext): boolean {
   return ctx.roundingChecked;
 }
 
-/** Non-zero when MXCSR.RC is not round-to-nearest: one load, at the first use in a block. */
-function directedMode(ctx: FunctionContext): Expr {
-  return ctx.directedRounding(() => roundingIsDirected(ctx));
+/** MXCSR's RC, FTZ and DAZ bits, zero in the default mode: one load, at the first use in a block. */
+function floatMode(ctx: FunctionContext): Expr {
+  return ctx.floatMode(() => nonDefaultMode(ctx));
+}
+
+/**
+ * Non-zero when the float `x()` reads (of `type`; an integer is never) is
+ * not zero and at most the smallest normal: a denormal operand DAZ flushes,
+ * or a result FTZ may flush (the smallest normal too: the CPU flushes a
+ * product that only rounding lifted to it).
+ */
+function tiny(ctx: FunctionContext, x: () => Expr, type: number): Expr {
+  const m = ctx.m;
+  if (type === f64) {
+    const small = m.f64.le(m.f64.abs(x()), m.f64.const(2 ** -1022));
+    return m.i32.and(small, m.f64.ne(x(), m.f64.const(0)));
+  }
+  if (type === f32) {
+    const small = m.f32.le(m.f32.abs(x()), m.f32.const(2 ** -126));
+    return m.i32.and(small, m.f32.ne(x(), m.f32.const(0)));
+  }
+  return ctx.w.c32(0);
+}
+
+/** Non-zero when kernel.sse must answer: RC is not nearest, or `suspect` (a tiny value) is. */
+function needsKernel(ctx: FunctionContext, suspect: Expr): Expr {
+  const m = ctx.m;
+  return m.i32.or(m.i32.and(floatMode(ctx), ctx.w.c32(RC_MASK)), suspect);
 }
 
 /** A float operand as the i64 bits the hypercall takes (an f32 in the low half). */
@@ -98,7 +130,15 @@ export function rounded(
   // invalid operation (0/0, ∞ − ∞, √−1) comes back as the default NaN with IE.
   const replace = m.local.set(r, call(ctx, op, width, operand(a), operand(b)));
   const rounds = m.i32.or(ops.eq(ctx.get(r, type), ctx.get(r, type)), noNaNInput);
-  ctx.emit(m.if(directedMode(ctx), m.if(rounds, replace)));
+  const suspect = [...inputs, { local: r, type }].reduce<Expr>(
+    (any, o) =>
+      m.i32.or(
+        any,
+        tiny(ctx, () => ctx.get(o.local, o.type), o.type),
+      ),
+    ctx.w.c32(0),
+  );
+  ctx.emit(m.if(floatMode(ctx), m.if(rounds, m.if(needsKernel(ctx, suspect), replace))));
   return ctx.get(r, type);
 }
 
@@ -142,6 +182,17 @@ export function roundedPacked(
       : m.f32.eq(m.f32x4.extract_lane(v(), i), m.f32x4.extract_lane(v(), i));
   };
   const inputs = op === SSE_OP.SQRT ? [b] : [a, b];
+  const laneType = width === "d" ? f64 : f32;
+  /** Lane i of `o` as a float, for tiny(); an integer lane never is. */
+  const tinyLane = (o: PackedOperand | undefined, i: number): Expr => {
+    if (o === undefined || o.lanes === "i32") return ctx.w.c32(0);
+    const t = o.lanes === "f64" ? f64 : f32;
+    const v = (): Expr =>
+      t === f64
+        ? m.f64x2.extract_lane(ctx.get(o.local, v128), i)
+        : m.f32x4.extract_lane(ctx.get(o.local, v128), i);
+    return tiny(ctx, v, t);
+  };
   const lanes: Expr[] = [];
   for (let i = 0; i < count; i++) {
     const current = (): Expr =>
@@ -159,16 +210,20 @@ export function roundedPacked(
     );
     // As rounded(): NaN operands keep wasm's propagation, invalid operations go too.
     const rounds = m.i32.or(ops.eq(current(), current()), noNaNInput);
-    lanes.push(m.if(rounds, m.local.set(r, replaced)));
+    const suspect = inputs.reduce<Expr>(
+      (any, o) => m.i32.or(any, tinyLane(o, i)),
+      tiny(ctx, current, laneType),
+    );
+    lanes.push(m.if(rounds, m.if(needsKernel(ctx, suspect), m.local.set(r, replaced))));
   }
-  ctx.emit(m.if(directedMode(ctx), m.block(null, lanes)));
+  ctx.emit(m.if(floatMode(ctx), m.block(null, lanes)));
   return ctx.get(r, v128);
 }
 
-/** Non-zero when MXCSR.RC is not round-to-nearest (a fresh load). */
-export function roundingIsDirected(ctx: FunctionContext): Expr {
+/** Non-zero when MXCSR is not in its default mode: RC not nearest, FTZ or DAZ (a fresh load). */
+export function nonDefaultMode(ctx: FunctionContext): Expr {
   const m = ctx.m;
-  return m.i32.and(m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(RC_MASK));
+  return m.i32.and(m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(MODE_MASK));
 }
 
 /** The mnemonics whose results round (to a float format) through rounded()/roundedPacked(). */

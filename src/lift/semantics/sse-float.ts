@@ -1,14 +1,13 @@
 // SSE/SSE2 floating point on wasm SIMD and scalar f32/f64 (SDM Vol. 1
-// §10.4, §11.4): scalar and packed arithmetic, bitwise logic, conversions
-// (cvt*; the packed ones to dwords are in sse-arith.ts), ordered/unordered
-// compares that set ZF/PF/CF (comisd/ucomisd), compare-to-mask
-// (cmpsd/cmpss), shuffles and MXCSR access. Every rounding result follows
-// MXCSR.RC: conversions to integers round by it inline, arithmetic and
-// conversions to floats through sse-directed.ts.
+// §10.4, §11.4): scalar and packed arithmetic, bitwise logic,
+// ordered/unordered compares that set ZF/PF/CF (comisd/ucomisd),
+// compare-to-mask (cmpsd/cmpss), shuffles and MXCSR access (conversions
+// are in sse-convert.ts). Arithmetic results follow MXCSR's mode through
+// sse-directed.ts.
 import { Mnemonic } from "iced-x86";
 import { AF, OF, SF } from "../emit/flags.js";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
+import { f32, f64, v128, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import {
   imm8,
@@ -23,7 +22,6 @@ import {
 } from "./sse-operands.js";
 import { rounded, roundedPacked } from "./sse-directed.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
-import { roundByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
@@ -116,44 +114,6 @@ function bitwise(op: "and" | "andnot" | "or" | "xor") {
     const a = readV(ctx, 0);
     const b = readV(ctx, 1);
     writeV(ctx, 0, op === "andnot" ? m.v128.andnot(b, a) : m.v128[op](a, b));
-  };
-}
-
-/**
- * cvtsi2sd/cvtsi2ss: integer (32/64-bit GPR or memory) → low lane, rounded
- * as MXCSR.RC says where the integer has more bits than the significand.
- */
-function fromInt(width: Width) {
-  return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    const size = ctx.operandSize(1);
-    const v = ctx.let(ctx.w.signExtend(ctx.read(1, size), size));
-    const nearest =
-      width === "d" ? m.f64.convert_s.i64(ctx.get(v)) : m.f32.convert_s.i64(ctx.get(v));
-    const exact = width === "d" && size === 4;
-    const value = exact
-      ? nearest
-      : rounded(ctx, SSE_OP.FROM_INT, width, nearest, { local: v, type: i64 });
-    setLow(ctx, width, value);
-  };
-}
-
-/** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0. */
-function toInt(width: Width, truncate: boolean) {
-  return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    const w = ctx.w;
-    const size = ctx.operandSize(0);
-    let x: Expr = scalar(ctx, 1, width);
-    if (!truncate) x = roundByMxcsr(ctx, width, x);
-    const v = ctx.let(width === "d" ? x : m.f64.promote(x), f64);
-    const limit = size === 8 ? 9223372036854775808 : 2147483648;
-    const inRange = m.i32.and(
-      m.f64.ge(ctx.get(v, f64), m.f64.const(-limit)),
-      m.f64.lt(ctx.get(v, f64), m.f64.const(limit)),
-    );
-    const indefinite = size === 8 ? w.c64(-(1n << 63n)) : w.c64(0x80000000);
-    ctx.write(0, m.select(inRange, m.i64.trunc_s_sat.f64(ctx.get(v, f64)), indefinite));
   };
 }
 
@@ -256,34 +216,6 @@ function shufpd(ctx: FunctionContext): void {
   );
 }
 
-/** cvtss2sd (exact) and cvtsd2ss (rounded as MXCSR.RC says). */
-function cvtScalar(from: Width) {
-  return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    if (from === "s") return setLow(ctx, "d", m.f64.promote(scalar(ctx, 1, "s")));
-    const v = ctx.let(scalar(ctx, 1, "d"), f64);
-    const nearest = m.f32.demote(ctx.get(v, f64));
-    setLow(ctx, "s", rounded(ctx, SSE_OP.FROM_F64, "s", nearest, { local: v, type: f64 }));
-  };
-}
-
-/** cvtpd2ps: two doubles to the low floats, the high quadword zeroed; cvtdq2ps: four int32s. */
-function toPackedSingle(from: "f64" | "i32") {
-  return (ctx: FunctionContext): void => {
-    const m = ctx.m;
-    const source = ctx.let(readV(ctx, 1), v128);
-    const v = ctx.get(source, v128);
-    const nearest = from === "f64" ? m.f32x4.demote_f64x2_zero(v) : m.f32x4.convert_i32x4_s(v);
-    const op = from === "f64" ? SSE_OP.FROM_F64 : SSE_OP.FROM_INT;
-    const count = from === "f64" ? 2 : 4;
-    writeV(
-      ctx,
-      0,
-      roundedPacked(ctx, op, "s", nearest, { local: source, lanes: from }, undefined, count),
-    );
-  };
-}
-
 export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Movss, movScalar("s")],
   [Mnemonic.Movsd, movScalar("d")],
@@ -305,18 +237,6 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Orpd, bitwise("or")],
   [Mnemonic.Xorps, bitwise("xor")],
   [Mnemonic.Xorpd, bitwise("xor")],
-  [Mnemonic.Cvtsi2sd, fromInt("d")],
-  [Mnemonic.Cvtsi2ss, fromInt("s")],
-  [Mnemonic.Cvttsd2si, toInt("d", true)],
-  [Mnemonic.Cvttss2si, toInt("s", true)],
-  [Mnemonic.Cvtsd2si, toInt("d", false)],
-  [Mnemonic.Cvtss2si, toInt("s", false)],
-  [Mnemonic.Cvtsd2ss, cvtScalar("d")],
-  [Mnemonic.Cvtss2sd, cvtScalar("s")],
-  [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
-  [Mnemonic.Cvtdq2ps, toPackedSingle("i32")],
-  [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
-  [Mnemonic.Cvtpd2ps, toPackedSingle("f64")],
   [Mnemonic.Ucomisd, compareFlags("d")],
   [Mnemonic.Comisd, compareFlags("d")],
   [Mnemonic.Ucomiss, compareFlags("s")],

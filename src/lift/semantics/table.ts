@@ -14,6 +14,7 @@ import { privilegedSemantics } from "./privileged.js";
 import { rotateCarrySemantics } from "./rotate-carry.js";
 import { sseSemantics } from "./sse.js";
 import { sseArithSemantics } from "./sse-arith.js";
+import { sseConvertSemantics } from "./sse-convert.js";
 import { sseFloatSemantics } from "./sse-float.js";
 import { sseFloatPackedSemantics } from "./sse-float-packed.js";
 import { sseRoundingSemantics } from "./sse-rounding.js";
@@ -37,6 +38,7 @@ const FAMILIES: readonly (readonly SemanticsEntry[])[] = [
   stringOpSemantics,
   sseSemantics,
   sseFloatSemantics,
+  sseConvertSemantics,
   sseFloatPackedSemantics,
   sseRoundingSemantics,
   ssse3Semantics,
