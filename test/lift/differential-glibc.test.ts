@@ -22,6 +22,8 @@ describe("lifted glibc fixtures behave like native ones", () => {
     { fixture: "glibc/x87-ops" },
     // x86-64-v2 code (SSE3–SSE4.2), every MXCSR rounding mode, software fma
     { fixture: "glibc/simd-v2" },
+    // -Ofast: FTZ and DAZ set before main (crtfastmath.o)
+    { fixture: "glibc/fast-math" },
   ];
   differentialTests(cases.map((c) => ({ ...c, optimize: 0 })));
 });

@@ -23,5 +23,7 @@ describe("lifted musl fixtures behave like native ones", () => {
     { fixture: "musl/x87-ops" },
     // x86-64-v2 code (SSE3–SSE4.2) and every MXCSR rounding mode
     { fixture: "musl/simd-v2" },
+    // -Ofast: FTZ and DAZ set before main (crtfastmath.o)
+    { fixture: "musl/fast-math" },
   ]);
 });

@@ -52,6 +52,28 @@ const FLOATS: [number, number][] = [
   [1, 3],
 ];
 
+/**
+ * Runs the test natively and lifted: 16-byte slot i of the output is
+ * labelled slots[i]; words in `flagWords` hold EFLAGS.
+ */
+function agree(
+  asm: Assembler,
+  input: Buffer,
+  slots: readonly string[],
+  name: string,
+  flagWords: ReadonlySet<number> = new Set(),
+): Promise<Buffer> {
+  return bothAgree(
+    dir,
+    asm.bytes(),
+    input,
+    16 * slots.length,
+    name,
+    (word) => flagWords.has(word),
+    (word) => slots[Math.floor(word / 2)] ?? `word ${word}`,
+  );
+}
+
 describe("MXCSR.FTZ and MXCSR.DAZ", () => {
   it("flush tiny results and denormal operands of arithmetic and conversions as the CPU does", async () => {
     const modes = Buffer.alloc(16 * 2);
@@ -116,15 +138,7 @@ describe("MXCSR.FTZ and MXCSR.DAZ", () => {
         });
       }
     });
-    const output = await bothAgree(
-      dir,
-      asm.bytes(),
-      input,
-      16 * slots.length,
-      "sse-flush",
-      () => false,
-      (word) => slots[Math.floor(word / 2)] ?? `word ${word}`,
-    );
+    const output = await agree(asm, input, slots, "sse-flush");
     // By hand: with FTZ alone, 2^-1000 · 2^-30 is +0, exact as it is; with
     // FTZ rounding toward zero, UE and PE are raised too.
     const mulsd = forms.findIndex(([c]) => c === Code.Mulsd_xmm_xmmm64);
@@ -133,5 +147,96 @@ describe("MXCSR.FTZ and MXCSR.DAZ", () => {
     expect(mulsd).toBeGreaterThan(0);
     expect(output.readDoubleLE(at(`${product} mode 9f80`))).toBe(0);
     expect(output.readUInt32LE(at(`${product} mode ff80 MXCSR`)) & 0x3f).toBe(0x30);
+  });
+
+  it("make comparisons, min/max, cvtss2sd and conversions to integers read denormals as zeros with DAZ", async () => {
+    const modes = Buffer.alloc(16);
+    const used = [DAZ, DAZ | UP, FTZ | UP, DAZ | ZERO].map((m) => 0x1f80 | m);
+    used.forEach((m, i) => modes.writeUInt32LE(m, i * 4));
+    const vector = (size: 4 | 8, values: number[]): Buffer => {
+      const b = Buffer.alloc(16);
+      values.forEach((x, i) => (size === 8 ? b.writeDoubleLE(x, i * 8) : b.writeFloatLE(x, i * 4)));
+      return b;
+    };
+    // Each: x, y (doubles) or x, y, x, y (floats), and y, x in the other operand.
+    const doubles = [
+      [LARGEST_DENORMAL, 0],
+      [-1e-310, 0],
+      [1e-310, 2e-310],
+      [1e-310, 1],
+    ];
+    const floats = [
+      [1e-40, 0],
+      [-1e-41, 1e-45],
+      [1e-40, 1],
+    ];
+    const input = Buffer.concat([
+      modes,
+      ...doubles.flatMap(([x = 0, y = 0]) => [vector(8, [x, y]), vector(8, [y, x])]),
+      ...floats.flatMap(([x = 0, y = 0]) => [vector(4, [x, y, x, y]), vector(4, [y, x, y, x])]),
+    ]);
+    const operand = (width: "d" | "s", k: number, swapped: boolean): MemoryOperand =>
+      data(16 + (width === "d" ? 0 : doubles.length * 32) + k * 32 + (swapped ? 16 : 0));
+    const { RAX } = Register;
+    /** [form, width, what it writes: an XMM register, a GPR, or EFLAGS] */
+    const forms: [Code, "d" | "s", "xmm" | "gpr" | "flags", number?][] = [
+      [Code.Ucomisd_xmm_xmmm64, "d", "flags"],
+      [Code.Comiss_xmm_xmmm32, "s", "flags"],
+      [Code.Cmpsd_xmm_xmmm64_imm8, "d", "xmm", 1], // LT
+      [Code.Cmpss_xmm_xmmm32_imm8, "s", "xmm", 0], // EQ
+      [Code.Cmppd_xmm_xmmm128_imm8, "d", "xmm", 2], // LE
+      [Code.Cmpps_xmm_xmmm128_imm8, "s", "xmm", 4], // NEQ
+      [Code.Minsd_xmm_xmmm64, "d", "xmm"],
+      [Code.Maxpd_xmm_xmmm128, "d", "xmm"],
+      [Code.Minps_xmm_xmmm128, "s", "xmm"],
+      [Code.Cvtss2sd_xmm_xmmm32, "s", "xmm"],
+      [Code.Cvtps2pd_xmm_xmmm64, "s", "xmm"],
+      [Code.Cvtsd2si_r64_xmmm64, "d", "gpr"],
+      [Code.Cvttss2si_r64_xmmm32, "s", "gpr"],
+      [Code.Cvtpd2dq_xmm_xmmm128, "d", "xmm"],
+      [Code.Cvtps2dq_xmm_xmmm128, "s", "xmm"],
+      [Code.Roundsd_xmm_xmmm64_imm8, "d", "xmm", 2], // up
+      [Code.Roundps_xmm_xmmm128_imm8, "s", "xmm", 4], // as MXCSR.RC says
+    ];
+    const asm = new Assembler();
+    const slots: string[] = [];
+    const flagWords = new Set<number>();
+    used.forEach((mode, i) => {
+      for (const [code, width, writes, imm] of forms) {
+        const count = width === "d" ? doubles.length : floats.length;
+        for (let k = 0; k < count; k++) {
+          asm.emit(Instruction.createMem(Code.Ldmxcsr_m32, data(i * 4)));
+          asm.emit(
+            Instruction.createRegMem(Code.Movdqu_xmm_xmmm128, XMM0, operand(width, k, false)),
+          );
+          asm.emit(
+            Instruction.createRegMem(Code.Movdqu_xmm_xmmm128, XMM1, operand(width, k, true)),
+          );
+          const label = `${Code[code]} ${width} pair ${k} mode ${mode.toString(16)}`;
+          if (writes === "gpr") {
+            asm.movImm(RAX, 0x5555n);
+            asm.emit(Instruction.createRegReg(code, RAX, XMM0));
+            asm.storeGpr(RAX, 16 * slots.length);
+          } else if (imm !== undefined) {
+            asm.emit(Instruction.createRegRegU32(code, XMM0, XMM1, imm));
+          } else {
+            asm.emit(Instruction.createRegReg(code, XMM0, XMM1));
+          }
+          if (writes === "flags") {
+            asm.setFlags(0);
+            asm.emit(Instruction.createRegReg(code, XMM0, XMM1));
+            asm.storeFlags(16 * slots.length);
+            flagWords.add(2 * slots.length);
+          } else if (writes === "xmm") {
+            asm.storeXmm(XMM0, 16 * slots.length);
+          }
+          slots.push(label);
+          asm.endBlock();
+        }
+      }
+    });
+    const output = await agree(asm, input, slots, "sse-daz", flagWords);
+    // By hand: with DAZ, ucomisd finds the largest denormal equal to 0 (ZF).
+    expect(output.readUInt32LE(0) & 0x40).toBe(0x40);
   });
 });

@@ -3,7 +3,8 @@
 // making default-mode code pay for it. Checking RC at every float operation
 // with a hypercall behind the check doubled cpu-bench's nbody and matmul
 // kernels (V8 keeps values live across the call on the fast path too), so
-// a function whose float operations round is lifted twice:
+// a function with float operations the mode changes (ROUNDING_MNEMONICS,
+// DAZ_MNEMONICS) is lifted twice:
 //
 // - the fast version computes as wasm does. Whenever it is entered (every
 //   entry: the function's, a call continuation, a loop header after a
@@ -22,7 +23,12 @@
 // inlined, glibc's soft fma) is lifted only as the checked version. The
 // dispatcher and every call know only the fast names.
 import type { DiscoveredBlock } from "../discover.js";
-import { MXCSR_WRITERS, ROUNDING_MNEMONICS, nonDefaultMode } from "../semantics/sse-directed.js";
+import {
+  DAZ_MNEMONICS,
+  MXCSR_WRITERS,
+  ROUNDING_MNEMONICS,
+  nonDefaultMode,
+} from "../semantics/sse-directed.js";
 import { regionExit } from "./budget.js";
 import type { FunctionContext } from "./function-context.js";
 import { PARAM_ENTRY, PARAM_EXPECTED_RETURN } from "./function-context.js";
@@ -41,15 +47,15 @@ export function roundingFlavors(
   name: string,
   blocks: readonly DiscoveredBlock[],
 ): { name: string; flavor: RoundingFlavor }[] {
-  let rounds = false;
+  let dependsOnMode = false;
   let writes = false;
   for (const b of blocks) {
     for (const ins of b.instructions) {
-      rounds ||= ROUNDING_MNEMONICS.has(ins.mnemonic);
+      dependsOnMode ||= ROUNDING_MNEMONICS.has(ins.mnemonic) || DAZ_MNEMONICS.has(ins.mnemonic);
       writes ||= MXCSR_WRITERS.has(ins.mnemonic);
     }
   }
-  if (!rounds) return [{ name, flavor: { checked: false } }];
+  if (!dependsOnMode) return [{ name, flavor: { checked: false } }];
   if (writes) return [{ name, flavor: { checked: true } }];
   const twin = `${name}_rc`;
   return [

@@ -7,6 +7,7 @@
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f64, i32, v128, type Expr } from "../emit/wasm.js";
+import { dazPacked } from "./sse-directed.js";
 import { imm8, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
 import { roundPackedByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
@@ -78,7 +79,7 @@ function pd2dq(truncate: boolean) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
     const w = ctx.w;
-    let source = readV(ctx, 1);
+    let source = dazPacked(ctx, "f64", readV(ctx, 1));
     if (!truncate) source = roundPackedByMxcsr(ctx, "d", source);
     const lanes = ctx.let(source, v128);
     let result: Expr = zeroV(ctx);
@@ -107,7 +108,7 @@ function pd2dq(truncate: boolean) {
 function ps2dq(truncate: boolean) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
-    let source = readV(ctx, 1);
+    let source = dazPacked(ctx, "f32", readV(ctx, 1));
     if (!truncate) source = roundPackedByMxcsr(ctx, "s", source);
     const x = ctx.let(source, v128);
     const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));

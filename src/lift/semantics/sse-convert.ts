@@ -4,8 +4,8 @@
 // conversions to floats round through sse-directed.ts.
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f64, i64, v128, type Expr } from "../emit/wasm.js";
-import { rounded, roundedPacked } from "./sse-directed.js";
+import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
+import { dazPacked, dazScalar, rounded, roundedPacked } from "./sse-directed.js";
 import { SSE_OP } from "./sse-directed-ops.js";
 import { readV, scalar, setLow, writeV, type Width } from "./sse-operands.js";
 import { roundByMxcsr } from "./sse-rounding.js";
@@ -36,7 +36,7 @@ function toInt(width: Width, truncate: boolean) {
     const m = ctx.m;
     const w = ctx.w;
     const size = ctx.operandSize(0);
-    let x: Expr = scalar(ctx, 1, width);
+    let x: Expr = dazScalar(ctx, width === "d" ? f64 : f32, scalar(ctx, 1, width));
     if (!truncate) x = roundByMxcsr(ctx, width, x);
     const v = ctx.let(width === "d" ? x : m.f64.promote(x), f64);
     const limit = size === 8 ? 9223372036854775808 : 2147483648;
@@ -53,7 +53,9 @@ function toInt(width: Width, truncate: boolean) {
 function cvtScalar(from: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
-    if (from === "s") return setLow(ctx, "d", m.f64.promote(scalar(ctx, 1, "s")));
+    if (from === "s") {
+      return setLow(ctx, "d", m.f64.promote(dazScalar(ctx, f32, scalar(ctx, 1, "s"))));
+    }
     const v = ctx.let(scalar(ctx, 1, "d"), f64);
     const nearest = m.f32.demote(ctx.get(v, f64));
     setLow(ctx, "s", rounded(ctx, SSE_OP.FROM_F64, "s", nearest, { local: v, type: f64 }));
@@ -88,6 +90,9 @@ export const sseConvertSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Cvtss2sd, cvtScalar("s")],
   [Mnemonic.Cvtdq2pd, (c) => writeV(c, 0, c.m.f64x2.convert_low_i32x4_s(readV(c, 1)))],
   [Mnemonic.Cvtdq2ps, toPackedSingle("i32")],
-  [Mnemonic.Cvtps2pd, (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(readV(c, 1)))],
+  [
+    Mnemonic.Cvtps2pd,
+    (c) => writeV(c, 0, c.m.f64x2.promote_low_f32x4(dazPacked(c, "f32", readV(c, 1)))),
+  ],
   [Mnemonic.Cvtpd2ps, toPackedSingle("f64")],
 ];

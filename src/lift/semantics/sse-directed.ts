@@ -22,8 +22,9 @@ import type { Width } from "./sse-operands.js";
 
 export const SSE_IMPORT = "kernel_sse";
 const RC_MASK = 0x6000;
+const DAZ = 0x40;
 /** RC, FTZ and DAZ: the MXCSR bits wasm's float operations do not honour. */
-const MODE_MASK = RC_MASK | 0x8000 | 0x40;
+const MODE_MASK = RC_MASK | 0x8000 | DAZ;
 
 /** Declares the directed-rounding import on a lifted module. */
 export function addSseImport(m: binaryen.Module): void {
@@ -220,6 +221,46 @@ export function roundedPacked(
   return ctx.get(r, v128);
 }
 
+/**
+ * The scalar float `x` (of `type`) as an operation that rounds nothing
+ * reads it (a comparison, min/max, cvtss2sd, a conversion to an integer):
+ * with MXCSR.DAZ a denormal is a zero of its sign. Inline, only in a
+ * function lifted with checks (DAZ_MNEMONICS give it a twin).
+ */
+export function dazScalar(ctx: FunctionContext, type: number, x: Expr): Expr {
+  if (!checks(ctx)) return x;
+  const m = ctx.m;
+  const ops = type === f64 ? m.f64 : m.f32;
+  const v = ctx.let(x, type);
+  const min = type === f64 ? m.f64.const(2 ** -1022) : m.f32.const(2 ** -126);
+  const flush = m.i32.and(dazOn(ctx), ops.lt(ops.abs(ctx.get(v, type)), min));
+  return m.select(flush, ops.copysign(ops.const(0), ctx.get(v, type)), ctx.get(v, type));
+}
+
+/** dazScalar() for each lane of a vector of `lanes` floats. */
+export function dazPacked(ctx: FunctionContext, lanes: "f64" | "f32", x: Expr): Expr {
+  if (!checks(ctx)) return x;
+  const m = ctx.m;
+  const v = ctx.let(x, v128);
+  const double = lanes === "f64";
+  const ops = double ? m.f64x2 : m.f32x4;
+  const min = double
+    ? m.f64x2.splat(m.f64.const(2 ** -1022))
+    : m.f32x4.splat(m.f32.const(2 ** -126));
+  const signs = double
+    ? m.i64x2.splat(ctx.w.c64(-(1n << 63n)))
+    : m.i32x4.splat(ctx.w.c32(-(2 ** 31)));
+  const denormal = ops.lt(ops.abs(ctx.get(v, v128)), min); // zeros too: they stay what they are
+  const flushed = m.v128.bitselect(m.v128.and(ctx.get(v, v128), signs), ctx.get(v, v128), denormal);
+  return m.select(dazOn(ctx), flushed, ctx.get(v, v128));
+}
+
+/** 1 when MXCSR.DAZ is set, else 0 (from the block's cached mode). */
+function dazOn(ctx: FunctionContext): Expr {
+  const m = ctx.m;
+  return m.i32.ne(m.i32.and(floatMode(ctx), ctx.w.c32(DAZ)), ctx.w.c32(0));
+}
+
 /** Non-zero when MXCSR is not in its default mode: RC not nearest, FTZ or DAZ (a fresh load). */
 export function nonDefaultMode(ctx: FunctionContext): Expr {
   const m = ctx.m;
@@ -244,6 +285,44 @@ export const ROUNDING_MNEMONICS: ReadonlySet<Mnemonic> = new Set([
   Mnemonic.Addsubpd,
   Mnemonic.Dpps,
   Mnemonic.Dppd,
+]);
+
+/**
+ * The mnemonics that read float operands DAZ flushes but round nothing
+ * (dazScalar()/dazPacked()): a function with them needs the checked twin
+ * too. cmpsd also names the string compare, which merely gets a twin.
+ */
+export const DAZ_MNEMONICS: ReadonlySet<Mnemonic> = new Set([
+  Mnemonic.Ucomisd,
+  Mnemonic.Ucomiss,
+  Mnemonic.Comisd,
+  Mnemonic.Comiss,
+  Mnemonic.Cmpsd,
+  Mnemonic.Cmpss,
+  Mnemonic.Cmppd,
+  Mnemonic.Cmpps,
+  Mnemonic.Minsd,
+  Mnemonic.Minss,
+  Mnemonic.Minpd,
+  Mnemonic.Minps,
+  Mnemonic.Maxsd,
+  Mnemonic.Maxss,
+  Mnemonic.Maxpd,
+  Mnemonic.Maxps,
+  Mnemonic.Cvtss2sd,
+  Mnemonic.Cvtps2pd,
+  Mnemonic.Cvtsd2si,
+  Mnemonic.Cvtss2si,
+  Mnemonic.Cvttsd2si,
+  Mnemonic.Cvttss2si,
+  Mnemonic.Cvtpd2dq,
+  Mnemonic.Cvttpd2dq,
+  Mnemonic.Cvtps2dq,
+  Mnemonic.Cvttps2dq,
+  Mnemonic.Roundsd,
+  Mnemonic.Roundss,
+  Mnemonic.Roundpd,
+  Mnemonic.Roundps,
 ]);
 
 /** Instructions that write MXCSR, so RC may change inside a function. */

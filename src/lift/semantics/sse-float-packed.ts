@@ -8,7 +8,7 @@
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, v128, type Expr } from "../emit/wasm.js";
-import { rounded, roundedPacked } from "./sse-directed.js";
+import { dazPacked, rounded, roundedPacked } from "./sse-directed.js";
 import { comparePredicate } from "./sse-float.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { imm8, readV, scalar, setLow, shuffle, writeV, zeroV, type Width } from "./sse-operands.js";
@@ -21,8 +21,9 @@ function compareMask(width: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
     const ops = width === "d" ? m.f64x2 : m.f32x4;
-    const a = ctx.let(readV(ctx, 0), v128);
-    const b = ctx.let(readV(ctx, 1), v128);
+    const lanes = width === "d" ? "f64" : "f32";
+    const a = ctx.let(dazPacked(ctx, lanes, readV(ctx, 0)), v128);
+    const b = ctx.let(dazPacked(ctx, lanes, readV(ctx, 1)), v128);
     const compare = { ...ops, or: m.v128.or, not: m.v128.not };
     const mask = comparePredicate(
       imm8(ctx),

@@ -20,7 +20,7 @@ import {
   zeroV,
   type Width,
 } from "./sse-operands.js";
-import { rounded, roundedPacked } from "./sse-directed.js";
+import { dazPacked, dazScalar, rounded, roundedPacked } from "./sse-directed.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import type { SemanticsEntry } from "./types.js";
 
@@ -40,8 +40,13 @@ function scalarOp(op: ScalarOp, width: Width) {
     const m = ctx.m;
     const ops = width === "d" ? m.f64 : m.f32;
     const type = width === "d" ? f64 : f32;
-    const a = ctx.let(scalar(ctx, 0, width), type);
-    const b = ctx.let(scalar(ctx, 1, width), type);
+    // min and max round nothing: DAZ's denormals-as-zeros is all the mode changes.
+    const read = (i: number): Expr =>
+      op === "min" || op === "max"
+        ? dazScalar(ctx, type, scalar(ctx, i, width))
+        : scalar(ctx, i, width);
+    const a = ctx.let(read(0), type);
+    const b = ctx.let(read(1), type);
     const A = (): Expr => ctx.get(a, type);
     const B = (): Expr => ctx.get(b, type);
     let r: Expr;
@@ -71,8 +76,12 @@ function packedOp(op: ScalarOp, width: Width) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
     const ops = width === "d" ? m.f64x2 : m.f32x4;
-    const a = ctx.let(readV(ctx, 0), v128);
-    const b = ctx.let(readV(ctx, 1), v128);
+    const read = (i: number): Expr =>
+      op === "min" || op === "max"
+        ? dazPacked(ctx, width === "d" ? "f64" : "f32", readV(ctx, i))
+        : readV(ctx, i);
+    const a = ctx.let(read(0), v128);
+    const b = ctx.let(read(1), v128);
     const A = (): Expr => ctx.get(a, v128);
     const B = (): Expr => ctx.get(b, v128);
     let r: Expr;
@@ -121,8 +130,8 @@ function bitwise(op: "and" | "andnot" | "or" | "xor") {
 function compareFlags(width: Width) {
   return (ctx: FunctionContext): void => {
     const type = width === "d" ? f64 : f32;
-    const a = ctx.let(scalar(ctx, 0, width), type);
-    const b = ctx.let(scalar(ctx, 1, width), type);
+    const a = ctx.let(dazScalar(ctx, type, scalar(ctx, 0, width)), type);
+    const b = ctx.let(dazScalar(ctx, type, scalar(ctx, 1, width)), type);
     ctx.setFloatCompareFlags(width === "d" ? 8 : 4, a, b);
     ctx.clearFlags(OF | SF | AF);
   };
@@ -169,8 +178,8 @@ function compareMask(width: Width) {
     const m = ctx.m;
     const ops = width === "d" ? m.f64 : m.f32;
     const type = width === "d" ? f64 : f32;
-    const a = ctx.let(scalar(ctx, 0, width), type);
-    const b = ctx.let(scalar(ctx, 1, width), type);
+    const a = ctx.let(dazScalar(ctx, type, scalar(ctx, 0, width)), type);
+    const b = ctx.let(dazScalar(ctx, type, scalar(ctx, 1, width)), type);
     const compare = { ...ops, or: m.i32.or, not: m.i32.eqz };
     const cond = comparePredicate(
       imm8(ctx),

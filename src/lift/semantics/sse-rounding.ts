@@ -6,6 +6,7 @@ import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, i32, v128, type Expr, type WasmType } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
+import { dazPacked, dazScalar } from "./sse-directed.js";
 import { imm8, readV, scalar, setLow, writeV, type Width } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
 
@@ -59,14 +60,16 @@ function rounded(ctx: FunctionContext, ops: Rounder, type: WasmType, x: Expr): E
 function roundScalar(width: Width) {
   return (ctx: FunctionContext): void => {
     const ops = width === "d" ? ctx.m.f64 : ctx.m.f32;
-    setLow(ctx, width, rounded(ctx, ops, width === "d" ? f64 : f32, scalar(ctx, 1, width)));
+    const type = width === "d" ? f64 : f32;
+    setLow(ctx, width, rounded(ctx, ops, type, dazScalar(ctx, type, scalar(ctx, 1, width))));
   };
 }
 
 function roundPacked(width: Width) {
   return (ctx: FunctionContext): void => {
     const ops = width === "d" ? ctx.m.f64x2 : ctx.m.f32x4;
-    writeV(ctx, 0, rounded(ctx, ops, v128, readV(ctx, 1)));
+    const source = dazPacked(ctx, width === "d" ? "f64" : "f32", readV(ctx, 1));
+    writeV(ctx, 0, rounded(ctx, ops, v128, source));
   };
 }
 
