@@ -35,7 +35,7 @@ import {
   type ShardLayout,
 } from "./lift-shard-layout.js";
 import { RDTSC_IMPORT, SYSCALL_IMPORT } from "./semantics/system.js";
-import { addSseImport } from "./semantics/sse-directed.js";
+import { addSseImport } from "./semantics/sse-directed-wasm.js";
 import { addX87Import } from "./semantics/x87.js";
 
 /**

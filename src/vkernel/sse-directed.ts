@@ -15,7 +15,6 @@ import { add, divide, multiply, sqrt, type Result } from "./x87/arith.js";
 import { loadDouble, loadInteger, loadSingle, storeDouble, storeSingle } from "./x87/convert.js";
 import type { Float80 } from "./x87/float80.js";
 import { DOUBLE, SINGLE, type RoundingMode } from "./x87/round.js";
-import { fastDirected } from "./sse-directed-fast.js";
 
 const FLAG_BITS = 0x3f;
 const IE = 0x01;
@@ -54,26 +53,13 @@ export function executeSse(view: DataView, id: number, signedA: bigint, signedB:
     a = denormalAsZero(a, operandSingle);
     b = denormalAsZero(b, operandSingle);
   }
-  const rc = ((mxcsr >> 13) & 3) as RoundingMode;
-  const fast = op <= SSE_OP.SQRT ? fastPath(op, single, rc, a, b) : undefined;
-  let answer = fast ?? soft(mxcsr, id, a, b);
+  let answer = soft(mxcsr, id, a, b);
   if ((mxcsr & FTZ) !== 0 && (mxcsr & UM) !== 0) answer = flushedToZero(answer, single);
   if (answer.flags !== 0) view.setUint32(STATE_MXCSR, mxcsr | answer.flags, true);
   return answer.bits;
 }
 
-/**
- * kernel.sse in the BigInt soft float alone (unsigned operand bits, no DAZ
- * or FTZ): what the fast path stands in for, and what answers outside its
- * guards.
- */
-export function executeSoft(view: DataView, id: number, a: bigint, b: bigint): bigint {
-  const mxcsr = view.getUint32(STATE_MXCSR, true);
-  const answer = soft(mxcsr, id, a, b);
-  if (answer.flags !== 0) view.setUint32(STATE_MXCSR, mxcsr | answer.flags, true);
-  return answer.bits;
-}
-
+/** The operation in the BigInt soft float (unsigned operand bits, no DAZ or FTZ). */
 function soft(mxcsr: number, id: number, a: bigint, b: bigint): Answer {
   const rc = ((mxcsr >> 13) & 3) as RoundingMode;
   const single = (id & SSE_SINGLE) !== 0;
@@ -154,39 +140,4 @@ function flushedToZero(answer: Answer, single: boolean): Answer {
   const roundedUpToNormal = magnitude === 1n << fraction && (answer.flags & UE) !== 0;
   if (!denormal && !roundedUpToNormal) return answer;
   return { bits: answer.bits & sign, flags: answer.flags | UE | PE };
-}
-
-const scratch = new DataView(new ArrayBuffer(8));
-
-/**
- * sse-directed-fast.ts on the operands' bits; undefined when its guards (or
- * a single denormal, which raises DE) send the operation to the soft float.
- */
-function fastPath(
-  op: number,
-  single: boolean,
-  rc: number,
-  a: bigint,
-  b: bigint,
-): { bits: bigint; flags: number } | undefined {
-  const value = (bits: bigint): number => {
-    if (single) {
-      scratch.setUint32(0, Number(bits & 0xffffffffn), true);
-      return scratch.getFloat32(0, true);
-    }
-    scratch.setBigUint64(0, bits, true);
-    return scratch.getFloat64(0, true);
-  };
-  const x = value(a);
-  const y = value(b);
-  const inputs = op === SSE_OP.SQRT ? [y] : [x, y];
-  if (single && inputs.some((v) => Math.abs(v) < 2 ** -126)) return undefined;
-  const r = fastDirected(op, single, rc, x, y);
-  if (r === undefined) return undefined;
-  if (single) {
-    scratch.setFloat32(0, r.value, true);
-    return { bits: BigInt(scratch.getUint32(0, true)), flags: r.flags };
-  }
-  scratch.setFloat64(0, r.value, true);
-  return { bits: scratch.getBigUint64(0, true), flags: r.flags };
 }

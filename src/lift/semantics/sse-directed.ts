@@ -5,31 +5,27 @@
 // lifted with checks (ctx.roundingChecked, see rounding-twins.ts), each
 // rounding operation (arithmetic, square root, conversions to a float
 // format) computes wasm's result inline, then, only when MXCSR is not in
-// its default mode, replaces it with kernel.sse's (sse-directed-ops.ts),
-// which also raises the operation's MXCSR exception flags: always when RC
-// is not nearest, and with FTZ or DAZ alone only when the result is tiny
+// its default mode, replaces it with the result in that mode, which also
+// raises the operation's MXCSR exception flags — from a shared wasm
+// function for add, sub, mul, div and sqrt (sse-directed-wasm.ts), from
+// kernel.sse for the rest and for what those leave out
+// (sse-directed-ops.ts): always when RC is not nearest, and with FTZ or DAZ alone only when the result is tiny
 // (at most the smallest normal) or an operand denormal, the only cases
 // where they change anything. A NaN operand's propagation does not depend
 // on the mode and stays wasm's (the CPU's). Without checks wasm's result
 // stands: the function runs only while MXCSR is in its default mode.
-import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i32, i64, v128, type Expr } from "../emit/wasm.js";
+import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { encodeSse, SSE_OP, type SseOp } from "./sse-directed-ops.js";
+import { directedHelper, SSE_IMPORT } from "./sse-directed-wasm.js";
 import type { Width } from "./sse-operands.js";
 
-export const SSE_IMPORT = "kernel_sse";
 const RC_MASK = 0x6000;
 const DAZ = 0x40;
 /** RC, FTZ and DAZ: the MXCSR bits wasm's float operations do not honour. */
 const MODE_MASK = RC_MASK | 0x8000 | DAZ;
-
-/** Declares the directed-rounding import on a lifted module. */
-export function addSseImport(m: binaryen.Module): void {
-  m.addFunctionImport(SSE_IMPORT, "kernel", "sse", binaryen.createType([i32, i64, i64]), i64);
-}
 
 /**
  * Whether this function checks RC per operation. One that does not must have
@@ -83,11 +79,27 @@ function bits(ctx: FunctionContext, value: Expr, type: number): Expr {
   return value; // an integer source, already i64
 }
 
-/** The hypercall's result as a `width` float. */
-function call(ctx: FunctionContext, op: SseOp, width: Width, a: Expr, b: Expr): Expr {
+/**
+ * `op` of `width` on `a` and `b` as MXCSR says: add, sub, mul, div and sqrt
+ * through the shared wasm helper (sse-directed-wasm.ts), which falls back to
+ * kernel.sse; conversions through kernel.sse itself. `float(i)` reads
+ * operand i as a `width` float, `bits(i)` as kernel.sse's i64 bits.
+ */
+function directed(
+  ctx: FunctionContext,
+  op: SseOp,
+  width: Width,
+  float: (i: 0 | 1) => Expr,
+  bits: (i: 0 | 1) => Expr,
+): Expr {
   const m = ctx.m;
-  const r = m.call(SSE_IMPORT, [ctx.w.c32(encodeSse(op, width === "s")), a, b], i64);
-  return width === "d" ? m.f64.reinterpret(r) : m.f32.reinterpret(m.i32.wrap(r));
+  const single = width === "s";
+  const id = ctx.w.c32(encodeSse(op, single));
+  if (op <= SSE_OP.SQRT) {
+    return m.call(directedHelper(ctx.w, single), [id, float(0), float(1)], single ? f32 : f64);
+  }
+  const r = m.call(SSE_IMPORT, [id, bits(0), bits(1)], i64);
+  return single ? m.f32.reinterpret(m.i32.wrap(r)) : m.f64.reinterpret(r);
 }
 
 export interface Operand {
@@ -116,6 +128,9 @@ export function rounded(
   const r = ctx.mutableLocal(nearest, type);
   const operand = (o: Operand | undefined): Expr =>
     o === undefined ? ctx.w.c64(0) : bits(ctx, ctx.get(o.local, o.type), o.type);
+  /** An operand as a `type` float (the other operand of √ is not read). */
+  const float = (o: Operand | undefined): Expr =>
+    o !== undefined && o.type === type ? ctx.get(o.local, type) : ops.const(0);
   const isNumber = (local: number, t: number): Expr =>
     t === f64
       ? m.f64.eq(m.local.get(local, f64), m.local.get(local, f64))
@@ -129,7 +144,14 @@ export function rounded(
   );
   // A NaN result from NaN operands keeps wasm's propagation; one from an
   // invalid operation (0/0, ∞ − ∞, √−1) comes back as the default NaN with IE.
-  const replace = m.local.set(r, call(ctx, op, width, operand(a), operand(b)));
+  const result = directed(
+    ctx,
+    op,
+    width,
+    (i) => float(i === 0 ? a : b),
+    (i) => operand(i === 0 ? a : b),
+  );
+  const replace = m.local.set(r, result);
   const rounds = m.i32.or(ops.eq(ctx.get(r, type), ctx.get(r, type)), noNaNInput);
   const suspect = [...inputs, { local: r, type }].reduce<Expr>(
     (any, o) =>
@@ -175,6 +197,12 @@ export function roundedPacked(
     if (o.lanes === "f32") return m.i64.extend_u(m.i32x4.extract_lane(v, i));
     return m.i64.extend_s(m.i32x4.extract_lane(v, i));
   };
+  /** Lane i of `o` as a `width` float (0 when it has none). */
+  const laneFloat = (o: PackedOperand | undefined, i: number): Expr => {
+    if (o === undefined || o.lanes !== (width === "d" ? "f64" : "f32")) return ops.const(0);
+    const v = ctx.get(o.local, v128);
+    return width === "d" ? m.f64x2.extract_lane(v, i) : m.f32x4.extract_lane(v, i);
+  };
   const isNumber = (o: PackedOperand | undefined, i: number): Expr => {
     if (o === undefined || o.lanes === "i32") return ctx.w.c32(1);
     const v = (): Expr => ctx.get(o.local, v128);
@@ -200,7 +228,13 @@ export function roundedPacked(
       width === "d"
         ? m.f64x2.extract_lane(ctx.get(r, v128), i)
         : m.f32x4.extract_lane(ctx.get(r, v128), i);
-    const value = call(ctx, op, width, lane(a, i), lane(b, i));
+    const value = directed(
+      ctx,
+      op,
+      width,
+      (k) => laneFloat(k === 0 ? a : b, i),
+      (k) => lane(k === 0 ? a : b, i),
+    );
     const replaced =
       width === "d"
         ? m.f64x2.replace_lane(ctx.get(r, v128), i, value)
