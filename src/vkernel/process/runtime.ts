@@ -66,6 +66,15 @@ function stateWords(memory: WebAssembly.Memory): () => Uint32Array {
   };
 }
 
+/** A view of the whole memory, renewed when memory.grow replaced the buffer. */
+function memoryView(memory: WebAssembly.Memory): () => DataView {
+  let view = new DataView(memory.buffer);
+  return () => {
+    if (view.buffer !== memory.buffer) view = new DataView(memory.buffer);
+    return view;
+  };
+}
+
 function boundKernel(slot: InstanceSlot): Kernel {
   const runtime = slot.current;
   if (runtime === undefined) throw new Error("a pooled instance ran without a process");
@@ -76,6 +85,8 @@ function boundKernel(slot: InstanceSlot): Kernel {
 export function createSlot(module: WebAssembly.Module, memory: WebAssembly.Memory): InstanceSlot {
   // The imports reach the process through `slot`, which exists once the instance does.
   const words = stateWords(memory);
+  // x87 and directed SSE operations come here one at a time: no DataView each.
+  const view = memoryView(memory);
   const imports = {
     env: { memory },
     kernel: {
@@ -92,10 +103,8 @@ export function createSlot(module: WebAssembly.Module, memory: WebAssembly.Memor
         runtime.kernel.say(`trap: ${program.traps[id] ?? `${program.name}: 0x${pc.toString(16)}`}`);
       },
       rdtsc: (): bigint => process.hrtime.bigint(),
-      x87: (id: number, address: number): number =>
-        executeX87(new DataView(memory.buffer), id, address),
-      sse: (id: number, a: bigint, b: bigint): bigint =>
-        executeSse(new DataView(memory.buffer), id, a, b),
+      x87: (id: number, address: number): number => executeX87(view(), id, address),
+      sse: (id: number, a: bigint, b: bigint): bigint => executeSse(view(), id, a, b),
     },
   };
   const slot: InstanceSlot = {

@@ -73,8 +73,7 @@ export function add(a: Float80, b: Float80, env: Env, negateB = false): Result {
     return a.sign === bSign ? { value: a, flags: 0 } : invalid();
   if (ka === "infinity") return { value: a, flags };
   if (kb === "infinity") return { value: signedInfinity(bSign), flags };
-  const x = toExact(a);
-  const y = { ...toExact(b), sign: bSign };
+  const [x, y] = nearEnough(toExact(a), { ...toExact(b), sign: bSign });
   const e = Math.min(x.exp, y.exp);
   const mx = x.mag << BigInt(x.exp - e);
   const my = y.mag << BigInt(y.exp - e);
@@ -86,6 +85,27 @@ export function add(a: Float80, b: Float80, env: Env, negateB = false): Result {
   }
   const sign: 0 | 1 = sum < 0n ? 1 : 0;
   return finish({ sign, mag: sign ? -sum : sum, exp: e }, env, flags);
+}
+
+/**
+ * The two addends, the smaller replaced when it cannot change the rounded
+ * sum but through its sign. Aligning them exactly would shift the larger by
+ * the whole gap between their exponents: thousands of bits for x + 0
+ * (a zero's exponent is the format's smallest) or for 1 + 2^-16000. The
+ * sum goes to a format of at most 64 bits, whose rounding boundaries near
+ * a value of top bit 2^t are at least 2^(t-65) apart below it: any nonzero
+ * addend under that gives the same result and flags in every mode. A zero
+ * addend is dropped (as a zero of its sign: ±0 ± 0 keeps its rule).
+ */
+function nearEnough(x: Exact, y: Exact): [Exact, Exact] {
+  if (x.mag === 0n && y.mag === 0n) return [x, y];
+  if (x.mag === 0n) return [{ ...x, exp: y.exp }, y];
+  if (y.mag === 0n) return [x, { ...y, exp: x.exp }];
+  const tx = x.exp + bitLength(x.mag) - 1;
+  const ty = y.exp + bitLength(y.mag) - 1;
+  if (tx - ty > 70) return [x, { sign: y.sign, mag: 1n, exp: tx - 72 }];
+  if (ty - tx > 70) return [{ sign: x.sign, mag: 1n, exp: ty - 72 }, y];
+  return [x, y];
 }
 
 export function multiply(a: Float80, b: Float80, env: Env): Result {

@@ -104,8 +104,10 @@ export function bitLength(n: bigint): number {
   const high = scratchWords[1] as number;
   const exponent = high >>> 20;
   if (exponent === 0x7ff) {
-    const hex = n.toString(16);
-    return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0] as string, 16)));
+    // 2^1024 or more: shift by doubling amounts until a double holds it.
+    let shift = 512;
+    while (n >> BigInt(shift * 2) !== 0n) shift *= 2;
+    return shift + bitLength(n >> BigInt(shift));
   }
   const k = exponent - 1022;
   // A power of two may come from rounding up: then check the bit below.
