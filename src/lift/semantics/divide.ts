@@ -18,44 +18,97 @@ const INT64_MIN = -(1n << 63n);
  * Adds, once per module, udiv128(hi, lo, d) → quotient of the unsigned
  * 128-bit hi:lo by d, leaving the remainder in a global. Needs hi < d (the
  * callers check it: otherwise the quotient has more than 64 bits, #DE).
- * Restoring division, one quotient bit per step (Knuth, TAOCP 4.3.1).
+ * Knuth's Algorithm D with two 32-bit quotient digits (TAOCP 4.3.1;
+ * Warren, "Hacker's Delight", 2nd ed., §9-4 divlu): normalise d so its top
+ * bit is set, estimate each digit with one 64-by-32 wasm division, correct
+ * the estimate at most twice. It replaced a restoring loop of 64 steps,
+ * one quotient bit each: glibc's printf("%f") (mpn division) spent most of
+ * its time there.
  */
 function ensureUdiv128(w: Wasm): void {
   const m = w.m;
   if (m.getFunction(UDIV128) !== 0) return;
   m.addGlobal(UDIV128_REMAINDER, i64, true, w.c64(0));
-  const [hi, lo, d, q, step, carry] = [0, 1, 2, 3, 4, 5];
-  const get = (l: number, t: binaryen.Type = i64): Expr => m.local.get(l, t);
-  const c64 = (v: number): Expr => w.c64(v);
+  const [hi, lo, d, shift, vn1, vn0, un32, un1, un0, q1, q0, rhat, un21] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const get = (l: number): Expr => m.local.get(l, i64);
+  const set = (l: number, v: Expr): Expr => m.local.set(l, v);
+  const c64 = (v: number | bigint): Expr => w.c64(v);
+  const B = 2n ** 32n;
+  const low32 = (v: Expr): Expr => m.i64.and(v, c64(0xffffffffn));
+  /**
+   * One quotient digit: q = top / vn1 and its remainder rhat, then while
+   * q ≥ b or q·vn0 > rhat·b + next, q − 1 (rhat + vn1, until rhat ≥ b).
+   */
+  const digit = (q: number, top: number, next: number): Expr[] => [
+    set(q, m.i64.div_u(get(top), get(vn1))),
+    set(rhat, m.i64.rem_u(get(top), get(vn1))),
+    m.loop(
+      `correct${q}`,
+      m.if(
+        m.i32.or(
+          m.i64.ge_u(get(q), c64(B)),
+          m.i64.gt_u(
+            m.i64.mul(get(q), get(vn0)),
+            m.i64.or(m.i64.shl(get(rhat), c64(32)), get(next)),
+          ),
+        ),
+        m.block(null, [
+          set(q, m.i64.sub(get(q), c64(1))),
+          set(rhat, m.i64.add(get(rhat), get(vn1))),
+          m.br(`correct${q}`, m.i64.lt_u(get(rhat), c64(B))),
+        ]),
+      ),
+    ),
+  ];
   const body = m.block(
     null,
     [
-      m.local.set(step, m.i32.const(64)),
-      m.loop(
-        "bit",
-        m.block(null, [
-          // The bit shifted out of hi: with it set, hi:lo ≥ 2^64 > d, so subtract.
-          m.local.set(carry, m.i32.wrap(m.i64.shr_u(get(hi), c64(63)))),
-          m.local.set(hi, m.i64.or(m.i64.shl(get(hi), c64(1)), m.i64.shr_u(get(lo), c64(63)))),
-          m.local.set(lo, m.i64.shl(get(lo), c64(1))),
-          m.local.set(q, m.i64.shl(get(q), c64(1))),
-          m.if(
-            m.i32.or(get(carry, i32), m.i64.ge_u(get(hi), get(d))),
-            m.block(null, [
-              m.local.set(hi, m.i64.sub(get(hi), get(d))),
-              m.local.set(q, m.i64.or(get(q), c64(1))),
-            ]),
+      set(shift, m.i64.clz(get(d))),
+      set(d, m.i64.shl(get(d), get(shift))),
+      set(vn1, m.i64.shr_u(get(d), c64(32))),
+      set(vn0, low32(get(d))),
+      // hi:lo shifted as far; a shift of 0 takes nothing from lo (wasm shifts are mod 64).
+      set(
+        un32,
+        m.i64.or(
+          m.i64.shl(get(hi), get(shift)),
+          m.select(
+            m.i64.eqz(get(shift)),
+            c64(0),
+            m.i64.shr_u(get(lo), m.i64.sub(c64(64), get(shift))),
           ),
-          m.local.set(step, m.i32.sub(get(step, i32), m.i32.const(1))),
-          m.br("bit", get(step, i32)),
-        ]),
+        ),
       ),
-      m.global.set(UDIV128_REMAINDER, get(hi)),
-      get(q),
+      set(lo, m.i64.shl(get(lo), get(shift))),
+      set(un1, m.i64.shr_u(get(lo), c64(32))),
+      set(un0, low32(get(lo))),
+      ...digit(q1, un32, un1),
+      // The partial remainder un32:un1 − q1·d: less than d, so it wraps to its value.
+      set(
+        un21,
+        m.i64.sub(m.i64.or(m.i64.shl(get(un32), c64(32)), get(un1)), m.i64.mul(get(q1), get(d))),
+      ),
+      ...digit(q0, un21, un0),
+      m.global.set(
+        UDIV128_REMAINDER,
+        m.i64.shr_u(
+          m.i64.sub(m.i64.or(m.i64.shl(get(un21), c64(32)), get(un0)), m.i64.mul(get(q0), get(d))),
+          get(shift),
+        ),
+      ),
+      m.i64.or(m.i64.shl(get(q1), c64(32)), get(q0)),
     ],
     i64,
   );
-  m.addFunction(UDIV128, binaryen.createType([i64, i64, i64]), i64, [i64, i32, i32], body);
+  m.addFunction(
+    UDIV128,
+    binaryen.createType([i64, i64, i64]),
+    i64,
+    new Array<number>(10).fill(i64),
+    body,
+  );
 }
 
 function divideError(ctx: FunctionContext, condition: Expr, why: string): void {
