@@ -65,8 +65,8 @@ function tiny(ctx: FunctionContext, x: () => Expr, type: number): Expr {
   return ctx.w.c32(0);
 }
 
-/** Non-zero when kernel.sse must answer: RC is not nearest, or `suspect` (a tiny value) is. */
-function needsKernel(ctx: FunctionContext, suspect: Expr): Expr {
+/** Non-zero when the mode changes the result: RC is not nearest, or `suspect` (a tiny value) is. */
+function modeMatters(ctx: FunctionContext, suspect: Expr): Expr {
   const m = ctx.m;
   return m.i32.or(m.i32.and(floatMode(ctx), ctx.w.c32(RC_MASK)), suspect);
 }
@@ -161,7 +161,7 @@ export function rounded(
       ),
     ctx.w.c32(0),
   );
-  ctx.emit(m.if(floatMode(ctx), m.if(rounds, m.if(needsKernel(ctx, suspect), replace))));
+  ctx.emit(m.if(floatMode(ctx), m.if(rounds, m.if(modeMatters(ctx, suspect), replace))));
   return ctx.get(r, type);
 }
 
@@ -249,7 +249,7 @@ export function roundedPacked(
       (any, o) => m.i32.or(any, tinyLane(o, i)),
       tiny(ctx, current, laneType),
     );
-    lanes.push(m.if(rounds, m.if(needsKernel(ctx, suspect), m.local.set(r, replaced))));
+    lanes.push(m.if(rounds, m.if(modeMatters(ctx, suspect), m.local.set(r, replaced))));
   }
   ctx.emit(m.if(floatMode(ctx), m.block(null, lanes)));
   return ctx.get(r, v128);
