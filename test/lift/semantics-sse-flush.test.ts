@@ -239,4 +239,116 @@ describe("MXCSR.FTZ and MXCSR.DAZ", () => {
     // By hand: with DAZ, ucomisd finds the largest denormal equal to 0 (ZF).
     expect(output.readUInt32LE(0) & 0x40).toBe(0x40);
   });
+
+  it("computes as the CPU does in the flush flavour, a function called with FTZ and DAZ set", async () => {
+    // The arithmetic is in functions of its own, called after the caller set
+    // MXCSR: they do not write MXCSR, so they get a fast version, a checked
+    // twin and a flush flavour, and FTZ|DAZ (nearest) runs the flush flavour.
+    // FTZ|DAZ rounding up runs the checked twin, as a cross-check.
+    const used = [FTZ | DAZ, FTZ | DAZ | UP].map((m) => 0x1f80 | m);
+    const modes = Buffer.alloc(16);
+    used.forEach((m, i) => modes.writeUInt32LE(m, i * 4));
+    const pairs: [number, number][] = [
+      ...DOUBLES,
+      [2 ** -1000, -(2 ** -1000 + 2 ** -1052)], // a difference just below the smallest normal
+      [2 ** -970, 1e-310], // a normal just above the sum limit, and a denormal
+      [2 ** -968, -(2 ** -969)],
+      [1e300, 1e-310], // a denormal times a huge value: DAZ decides the product
+      [0, 5e-324],
+    ];
+    const vectors = pairs.map(([x, y]) => {
+      const b = Buffer.alloc(32);
+      b.writeDoubleLE(x, 0);
+      b.writeDoubleLE(y, 8);
+      b.writeFloatLE(Math.fround(x * 2 ** 900) || x, 16); // singles: doubles scaled into their range
+      b.writeFloatLE(Math.fround(y * 2 ** 900) || y, 20);
+      b.writeFloatLE(Math.fround(x), 24);
+      b.writeFloatLE(Math.fround(y), 28);
+      return b;
+    });
+    const input = Buffer.concat([modes, ...vectors]);
+    const forms: Code[] = [
+      Code.Addsd_xmm_xmmm64,
+      Code.Subsd_xmm_xmmm64,
+      Code.Mulsd_xmm_xmmm64,
+      Code.Divsd_xmm_xmmm64,
+      Code.Sqrtsd_xmm_xmmm64,
+      Code.Addpd_xmm_xmmm128,
+      Code.Mulpd_xmm_xmmm128,
+      Code.Divpd_xmm_xmmm128,
+      Code.Cvtsd2ss_xmm_xmmm64,
+      Code.Cvtpd2ps_xmm_xmmm128,
+      Code.Mulss_xmm_xmmm32,
+      Code.Addps_xmm_xmmm128,
+      Code.Divps_xmm_xmmm128,
+      Code.Ucomisd_xmm_xmmm64,
+      Code.Minpd_xmm_xmmm128,
+      Code.Cvtss2sd_xmm_xmmm32,
+    ];
+    // The functions: `op xmm0, xmm1` (and for ucomisd, its flags into rax), ret.
+    const functionBodies = forms.map((code) => {
+      const f = new Assembler();
+      f.emit(Instruction.createRegReg(code, XMM0, XMM1));
+      if (code === Code.Ucomisd_xmm_xmmm64) f.raw([0x9c, 0x58]); // pushfq; pop rax
+      f.raw([0xc3]);
+      return f.bytes();
+    });
+    /** The caller, given each function's address relative to the caller's start. */
+    const caller = (functionAt: (k: number) => number): { asm: Assembler; slots: string[] } => {
+      const asm = new Assembler();
+      const start = asm.here();
+      const slots: string[] = [];
+      used.forEach((mode, i) => {
+        forms.forEach((code, k) => {
+          vectors.forEach((_, v) => {
+            asm.emit(Instruction.createMem(Code.Ldmxcsr_m32, data(i * 4)));
+            asm.emit(Instruction.createRegMem(Code.Movdqu_xmm_xmmm128, XMM0, data(16 + v * 32)));
+            asm.emit(
+              Instruction.createRegMem(Code.Movdqu_xmm_xmmm128, XMM1, data(16 + v * 32 + 16)),
+            );
+            if (code === Code.Cvtss2sd_xmm_xmmm32 || code === Code.Mulss_xmm_xmmm32) {
+              asm.emit(Instruction.createRegReg(Code.Movdqa_xmm_xmmm128, XMM0, XMM1));
+              asm.emit(Instruction.createRegRegU32(Code.Pshufd_xmm_xmmm128_imm8, XMM1, XMM1, 0xb1));
+            } else if (code === Code.Addps_xmm_xmmm128 || code === Code.Divps_xmm_xmmm128) {
+              asm.emit(Instruction.createRegRegU32(Code.Pshufd_xmm_xmmm128_imm8, XMM0, XMM1, 0x44));
+              asm.emit(Instruction.createRegRegU32(Code.Pshufd_xmm_xmmm128_imm8, XMM1, XMM1, 0x11));
+            } else {
+              asm.emit(Instruction.createRegRegU32(Code.Pshufd_xmm_xmmm128_imm8, XMM1, XMM0, 0x4e));
+            }
+            const target = start + functionAt(k);
+            const rel = target - (asm.here() + 5);
+            asm.raw([0xe8, ...[0, 8, 16, 24].map((b) => (rel >> b) & 0xff)]); // call rel32
+            asm.storeXmm(XMM0, 16 * slots.length);
+            if (code === Code.Ucomisd_xmm_xmmm64) asm.storeGpr(Register.RAX, 16 * slots.length + 8);
+            slots.push(`${Code[code]} pair ${v} mode ${mode.toString(16)}`);
+            asm.endBlock();
+          });
+        });
+      });
+      return { asm, slots };
+    };
+    // Two passes: the caller's length does not depend on the call targets.
+    const length = caller(() => 0).asm.bytes().length;
+    const jumpOver = 5;
+    const offsets: number[] = [];
+    let at = length + jumpOver;
+    for (const body of functionBodies) {
+      offsets.push(at);
+      at += body.length;
+    }
+    const { asm, slots } = caller((k) => offsets[k] as number);
+    const tail = at - (length + jumpOver);
+    asm.raw([0xe9, ...[0, 8, 16, 24].map((b) => (tail >> b) & 0xff)]); // jmp over the functions
+    for (const body of functionBodies) asm.raw([...body]);
+    const output = await agree(
+      asm,
+      input,
+      slots,
+      "sse-flush-flavour",
+      new Set(slots.flatMap((label, i) => (label.startsWith("Ucomisd") ? [2 * i + 1] : []))),
+    );
+    // By hand: 2^-1000 · 2^-30 is +0 (the first product in FTZ|DAZ).
+    const product = slots.indexOf(`Mulsd_xmm_xmmm64 pair 0 mode ${used[0]?.toString(16)}`);
+    expect(output.readDoubleLE(16 * product)).toBe(0);
+  });
 });

@@ -60,6 +60,8 @@ export class FunctionContext extends RegisterLocals {
   roundingChecked = false;
   /** Whether an unchecked function has a checked twin (rounding-twins.ts). */
   roundingTwin = false;
+  /** The flush flavour: MXCSR is FTZ|DAZ, rounding to nearest (sse-flush.ts). */
+  flushing = false;
   private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(

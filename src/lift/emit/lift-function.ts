@@ -18,6 +18,7 @@ import { budgetCheck, budgetPrologue, regionExit, reloadFlags } from "./budget.j
 import type { DispatchEntry } from "./dispatcher.js";
 import { FunctionContext, PARAM_ENTRY } from "./function-context.js";
 import {
+  forwardToFast,
   forwardToTwin,
   leaveInNonDefaultMode,
   roundingFlavors,
@@ -36,6 +37,7 @@ import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.j
 import { liveOut, registersLiveIn, type BlockRegisterUse } from "./register-liveness.js";
 import { pruneReload, type ReloadPoint } from "./reload-points.js";
 import { i32, i64, type Expr } from "./wasm.js";
+import { FLUSH_MODE } from "../semantics/sse-directed.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
 
@@ -243,6 +245,7 @@ function emitFunctionBody(
   ctx.trackDirty = trackDirty;
   ctx.roundingChecked = rounding.checked;
   ctx.roundingTwin = rounding.twin !== undefined;
+  ctx.flushing = rounding.fast !== undefined;
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {
@@ -307,9 +310,11 @@ function emitFunctionBody(
         to = rBlocks.get(target.block) as number;
         const t = target.block;
         const edge: Expr[] = [];
-        // Back from a call or syscall, RC may have changed: a fast version leaves.
-        if (rounding.twin !== undefined && a.callBlocks.has(fromAddress)) {
-          edge.push(leaveInNonDefaultMode(ctx, t, a.liveIn.get(t) ?? 0));
+        // Back from a call or syscall, the mode may have changed: a fast
+        // version or flush flavour leaves for the dispatcher, whose entry forwards.
+        if ((rounding.twin !== undefined || ctx.flushing) && a.callBlocks.has(fromAddress)) {
+          const expected = ctx.flushing ? FLUSH_MODE : 0;
+          edge.push(leaveInNonDefaultMode(ctx, t, a.liveIn.get(t) ?? 0, expected));
         }
         if (checked.get(fromAddress)?.has(t)) edge.push(budgetCheck(ctx, t, a.liveIn.get(t) ?? 0));
         if (edge.length > 0) code = w.block(edge);
@@ -365,7 +370,10 @@ function emitFunctionBody(
   const labelHelper = ctx.dedicatedLocal(i32);
   const body = relooper.renderAndDispose(start, labelHelper);
   const prologue = [
-    ...(rounding.twin === undefined ? [] : [forwardToTwin(ctx, rounding.twin)]),
+    ...(rounding.twin !== undefined && rounding.flushTwin !== undefined
+      ? [forwardToTwin(ctx, rounding.twin, rounding.flushTwin)]
+      : []),
+    ...(rounding.fast !== undefined ? [forwardToFast(ctx, rounding.fast)] : []),
     ...(entries.length > 1 ? [] : entryLoads(entries[0] as number)),
     ...budgetPrologue(ctx),
   ];

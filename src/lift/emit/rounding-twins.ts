@@ -27,6 +27,7 @@ import {
   DAZ_MNEMONICS,
   MXCSR_WRITERS,
   ROUNDING_MNEMONICS,
+  FLUSH_MODE,
   nonDefaultMode,
 } from "../semantics/sse-directed.js";
 import { regionExit } from "./budget.js";
@@ -34,12 +35,16 @@ import type { FunctionContext } from "./function-context.js";
 import { PARAM_ENTRY, PARAM_EXPECTED_RETURN } from "./function-context.js";
 import { i32, i64, type Expr } from "./wasm.js";
 
-/** How one wasm function is lifted with respect to RC. */
+/** How one wasm function is lifted with respect to MXCSR's mode. */
 export interface RoundingFlavor {
-  /** Float operations check RC (the twin, or a function that writes MXCSR). */
+  /** Float operations check the mode (the twin, or a function that writes MXCSR). */
   readonly checked: boolean;
   /** The checked twin a fast version forwards to. */
   readonly twin?: string;
+  /** The flush flavour a fast version forwards to in FLUSH_MODE (sse-flush.ts). */
+  readonly flushTwin?: string;
+  /** In the flush flavour: the fast version to go back to when the mode is another. */
+  readonly fast?: string;
 }
 
 /** The flavours to emit for `blocks` under `name`: one, or the fast version and its twin. */
@@ -58,17 +63,41 @@ export function roundingFlavors(
   if (!dependsOnMode) return [{ name, flavor: { checked: false } }];
   if (writes) return [{ name, flavor: { checked: true } }];
   const twin = `${name}_rc`;
+  const flushTwin = `${name}_fz`;
   return [
-    { name, flavor: { checked: false, twin } },
+    { name, flavor: { checked: false, twin, flushTwin } },
     { name: twin, flavor: { checked: true } },
+    { name: flushTwin, flavor: { checked: false, fast: name } },
   ];
 }
 
-/** A fast version's first statement: to the twin, at the same entry, outside the default mode. */
-export function forwardToTwin(ctx: FunctionContext, twin: string): Expr {
+/**
+ * A fast version's first statement: outside the default mode, to the flush
+ * flavour in FLUSH_MODE and to the checked twin in any other, at the same entry.
+ */
+export function forwardToTwin(ctx: FunctionContext, twin: string, flushTwin: string): Expr {
+  const m = ctx.m;
+  const args = (): Expr[] => [
+    m.local.get(PARAM_EXPECTED_RETURN, i64),
+    m.local.get(PARAM_ENTRY, i32),
+  ];
+  return m.if(
+    nonDefaultMode(ctx),
+    m.block(null, [
+      m.if(
+        m.i32.eq(nonDefaultMode(ctx), ctx.w.c32(FLUSH_MODE)),
+        m.return_call(flushTwin, args(), i32),
+      ),
+      m.return_call(twin, args(), i32),
+    ]),
+  );
+}
+
+/** The flush flavour's first statement: back to the fast version (which forwards) in any other mode. */
+export function forwardToFast(ctx: FunctionContext, fast: string): Expr {
   const m = ctx.m;
   const args = [m.local.get(PARAM_EXPECTED_RETURN, i64), m.local.get(PARAM_ENTRY, i32)];
-  return m.if(nonDefaultMode(ctx), m.return_call(twin, args, i32));
+  return m.if(m.i32.ne(nonDefaultMode(ctx), ctx.w.c32(FLUSH_MODE)), m.return_call(fast, args, i32));
 }
 
 /**
@@ -80,6 +109,9 @@ export function leaveInNonDefaultMode(
   ctx: FunctionContext,
   address: number,
   liveFlags: number,
+  expected = 0,
 ): Expr {
-  return ctx.m.if(nonDefaultMode(ctx), regionExit(ctx, address, liveFlags));
+  const m = ctx.m;
+  const changed = m.i32.ne(nonDefaultMode(ctx), ctx.w.c32(expected));
+  return m.if(changed, regionExit(ctx, address, liveFlags));
 }

@@ -20,10 +20,18 @@ import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";
 import { encodeSse, SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { directedHelper, SSE_IMPORT } from "./sse-directed-wasm.js";
+import {
+  denormalsAsZero,
+  denormalsAsZeroPacked,
+  flushedPacked,
+  flushedScalar,
+} from "./sse-flush.js";
 import type { Width } from "./sse-operands.js";
 
 const RC_MASK = 0x6000;
 const DAZ = 0x40;
+/** FTZ and DAZ with rounding to nearest: the mode the flush flavour runs in (sse-flush.ts). */
+export const FLUSH_MODE = 0x8000 | DAZ;
 /** RC, FTZ and DAZ: the MXCSR bits wasm's float operations do not honour. */
 const MODE_MASK = RC_MASK | 0x8000 | DAZ;
 
@@ -121,6 +129,7 @@ export function rounded(
   a: Operand,
   b?: Operand,
 ): Expr {
+  if (ctx.flushing) return flushedScalar(ctx, op, width, nearest, a, b);
   if (!checks(ctx)) return nearest;
   const m = ctx.m;
   const type = width === "d" ? f64 : f32;
@@ -186,6 +195,7 @@ export function roundedPacked(
   b?: PackedOperand,
   count = width === "d" ? 2 : 4,
 ): Expr {
+  if (ctx.flushing) return flushedPacked(ctx, op, width, nearest, a, b);
   if (!checks(ctx)) return nearest;
   const m = ctx.m;
   const ops = width === "d" ? m.f64 : m.f32;
@@ -262,6 +272,7 @@ export function roundedPacked(
  * function lifted with checks (DAZ_MNEMONICS give it a twin).
  */
 export function dazScalar(ctx: FunctionContext, type: number, x: Expr): Expr {
+  if (ctx.flushing) return denormalsAsZero(ctx, type, x);
   if (!checks(ctx)) return x;
   const m = ctx.m;
   const ops = type === f64 ? m.f64 : m.f32;
@@ -273,6 +284,7 @@ export function dazScalar(ctx: FunctionContext, type: number, x: Expr): Expr {
 
 /** dazScalar() for each lane of a vector of `lanes` floats. */
 export function dazPacked(ctx: FunctionContext, lanes: "f64" | "f32", x: Expr): Expr {
+  if (ctx.flushing) return denormalsAsZeroPacked(ctx, lanes, x);
   if (!checks(ctx)) return x;
   const m = ctx.m;
   const v = ctx.let(x, v128);
