@@ -13,6 +13,7 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { floatRows } from "./bench-lift-float.js";
 import { kernelRows, type KernelTiming } from "./bench-lift-kernels.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -20,6 +21,7 @@ const SELF = fileURLToPath(import.meta.url);
 /** The `megalift` command users run (the bundle, scripts/bundle.mjs). */
 const CLI = join(ROOT, "dist", "bundle", "megalift.mjs");
 const BENCH_SOURCE = join(ROOT, "fixtures", "src", "bench", "cpu-bench.c");
+const FLOAT_SOURCE = join(ROOT, "fixtures", "src", "bench", "float-modes.c");
 const BUSYBOX = "/bin/busybox";
 // Pinned so cached builds stay comparable across runs and machines.
 const MUSL_FLAGS = ["-O2", "-static", "-std=gnu11"];
@@ -43,6 +45,9 @@ Options:
                     cold lift table measures real lifts)
   --kernels         also time cpu-bench's kernels one by one, native and lifted
                     (less the lifted start-up)
+  --float           also time what MXCSR's modes and the x87 cost: directed
+                    rounding, fma(), printf of doubles (glibc, musl), and
+                    cpu-bench built with -Ofast (FTZ and DAZ set)
   -h, --help        show this help
 `;
 
@@ -245,6 +250,7 @@ async function main(): Promise<void> {
       O: { type: "string", short: "O", default: "1" },
       "lift-cache": { type: "string" },
       kernels: { type: "boolean" },
+      float: { type: "boolean" },
       "lift-child": { type: "string" },
       "run-wasi": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -394,6 +400,24 @@ async function main(): Promise<void> {
         ...args,
       ];
       table(kernelRows({ native: build.native, lifted, runs, time, median }));
+    }
+    if (values.float) {
+      console.log("\nfloat modes and x87 (median of --runs, warm lift cache; start-up included)");
+      const time: KernelTiming = (argv) => {
+        const m = measure(argv, work, timeoutS, env);
+        return {
+          seconds: clock === "cpu" ? m.cpu : m.wall,
+          outputHash: m.outputHash,
+          failure: m.failure,
+        };
+      };
+      const lifted = (program: string, args: readonly string[]): string[] => [
+        ...(variantArgv({ name: "float", program, args: [] }, "lifted", optimize) ?? []),
+        ...args,
+      ];
+      const dir = join(work, "float");
+      const source = { floatSource: FLOAT_SOURCE, cpuBenchSource: BENCH_SOURCE };
+      table(floatRows({ dir, ...source, lifted, runs, time, median }));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
