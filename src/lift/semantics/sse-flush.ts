@@ -7,8 +7,11 @@
 // fast version; this flavour runs the whole benchmark 1.4 times slower
 // than the fast version (which ignored FTZ and DAZ).
 //
+// An operation keeps wasm's result (from the operands as they are) unless
+// that result is small or an operand is below the smallest normal; then,
+// in a branch with no call, it runs again:
 // - DAZ: every float operand that is denormal counts as a zero of its sign
-//   (flushed before the operation, branch-free).
+//   (comparisons, min/max and conversions flush theirs always, branch-free);
 // - FTZ: a result that is tiny after rounding with an unbounded exponent
 //   becomes a zero of its sign. Wasm rounds with gradual underflow, so its
 //   result alone does not say: a product just below the smallest normal
