@@ -383,38 +383,27 @@ async function main(): Promise<void> {
         `optimizing tier ${mean(geo["lifted-opt"])} (target ≤ 1.5×)`,
     );
     console.log("lifted-opt = MEGALIFT_WASM_TIER=optimizing (TurboFan only, --no-liftoff)");
+    // One program run, timed by --clock; and the argv that runs a program lifted.
+    const time: KernelTiming = (argv) => {
+      const m = measure(argv, work, timeoutS, env);
+      return {
+        seconds: clock === "cpu" ? m.cpu : m.wall,
+        outputHash: m.outputHash,
+        failure: m.failure,
+      };
+    };
+    const lifted = (program: string, args: readonly string[]): string[] => [
+      ...(variantArgv({ name: "extra", program, args: [] }, "lifted", optimize) ?? []),
+      ...args,
+    ];
     if (values.kernels) {
       console.log(
         "\ncpu-bench kernel by kernel (median of --runs; ratio = (lifted - start-up) / native)",
       );
-      const time: KernelTiming = (argv) => {
-        const m = measure(argv, work, timeoutS, env);
-        return {
-          seconds: clock === "cpu" ? m.cpu : m.wall,
-          outputHash: m.outputHash,
-          failure: m.failure,
-        };
-      };
-      const lifted = (program: string, args: readonly string[]): string[] => [
-        ...(variantArgv({ name: "kernel", program, args: [] }, "lifted", optimize) ?? []),
-        ...args,
-      ];
       table(kernelRows({ native: build.native, lifted, runs, time, median }));
     }
     if (values.float) {
       console.log("\nfloat modes and x87 (median of --runs, warm lift cache; start-up included)");
-      const time: KernelTiming = (argv) => {
-        const m = measure(argv, work, timeoutS, env);
-        return {
-          seconds: clock === "cpu" ? m.cpu : m.wall,
-          outputHash: m.outputHash,
-          failure: m.failure,
-        };
-      };
-      const lifted = (program: string, args: readonly string[]): string[] => [
-        ...(variantArgv({ name: "float", program, args: [] }, "lifted", optimize) ?? []),
-        ...args,
-      ];
       const dir = join(work, "float");
       const source = { floatSource: FLOAT_SOURCE, cpuBenchSource: BENCH_SOURCE };
       table(floatRows({ dir, ...source, lifted, runs, time, median }));

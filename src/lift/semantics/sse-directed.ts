@@ -274,31 +274,18 @@ export function roundedPacked(
 export function dazScalar(ctx: FunctionContext, type: number, x: Expr): Expr {
   if (ctx.flushing) return denormalsAsZero(ctx, type, x);
   if (!checks(ctx)) return x;
-  const m = ctx.m;
-  const ops = type === f64 ? m.f64 : m.f32;
   const v = ctx.let(x, type);
-  const min = type === f64 ? m.f64.const(2 ** -1022) : m.f32.const(2 ** -126);
-  const flush = m.i32.and(dazOn(ctx), ops.lt(ops.abs(ctx.get(v, type)), min));
-  return m.select(flush, ops.copysign(ops.const(0), ctx.get(v, type)), ctx.get(v, type));
+  const flushed = denormalsAsZero(ctx, type, ctx.get(v, type));
+  return ctx.m.select(dazOn(ctx), flushed, ctx.get(v, type));
 }
 
 /** dazScalar() for each lane of a vector of `lanes` floats. */
 export function dazPacked(ctx: FunctionContext, lanes: "f64" | "f32", x: Expr): Expr {
   if (ctx.flushing) return denormalsAsZeroPacked(ctx, lanes, x);
   if (!checks(ctx)) return x;
-  const m = ctx.m;
   const v = ctx.let(x, v128);
-  const double = lanes === "f64";
-  const ops = double ? m.f64x2 : m.f32x4;
-  const min = double
-    ? m.f64x2.splat(m.f64.const(2 ** -1022))
-    : m.f32x4.splat(m.f32.const(2 ** -126));
-  const signs = double
-    ? m.i64x2.splat(ctx.w.c64(-(1n << 63n)))
-    : m.i32x4.splat(ctx.w.c32(-(2 ** 31)));
-  const denormal = ops.lt(ops.abs(ctx.get(v, v128)), min); // zeros too: they stay what they are
-  const flushed = m.v128.bitselect(m.v128.and(ctx.get(v, v128), signs), ctx.get(v, v128), denormal);
-  return m.select(dazOn(ctx), flushed, ctx.get(v, v128));
+  const flushed = denormalsAsZeroPacked(ctx, lanes, ctx.get(v, v128));
+  return ctx.m.select(dazOn(ctx), flushed, ctx.get(v, v128));
 }
 
 /** 1 when MXCSR.DAZ is set, else 0 (from the block's cached mode). */
