@@ -111,6 +111,23 @@ function ensureUdiv128(w: Wasm): void {
   );
 }
 
+/**
+ * A call of udiv128 (added to the module if needed): hi:lo ÷ d with hi < d,
+ * and the remainder, to be read right after the call (x87-wasm-arith.ts).
+ */
+export function udiv128(
+  w: Wasm,
+  hi: Expr,
+  lo: Expr,
+  d: Expr,
+): { quotient: Expr; remainder: () => Expr } {
+  ensureUdiv128(w);
+  return {
+    quotient: w.m.call(UDIV128, [hi, lo, d], i64),
+    remainder: () => w.m.global.get(UDIV128_REMAINDER, i64),
+  };
+}
+
 function divideError(ctx: FunctionContext, condition: Expr, why: string): void {
   ctx.emit(ctx.m.if(condition, ctx.trap(`divide error (#DE, SIGFPE on Linux): ${why}`)));
 }

@@ -4,6 +4,9 @@
 // `address` is the effective address of the memory operand (0 without one).
 // Kept free of binaryen and iced-x86 so the runtime loads without the lifter.
 
+/** Internal name of the kernel import: (id: i32, address: i32) → i32. */
+export const X87_IMPORT = "kernel_x87";
+
 /** Operations (bits 0–7 of the id). */
 export const X87_OP = {
   // Loads and stores (Vol. 2A "FLD", "FILD", "FST", "FIST", "FISTTP", constants).

@@ -5,8 +5,8 @@
 // and rounding control, NaNs and denormals. This file only maps encodings to
 // a packed id (x87-ops.ts) and passes the memory operand's address; FCOMI
 // and FUCOMI take ZF PF CF from the result, FNSTSW AX writes it, FCMOVcc
-// tests its condition here. x87 code is rare and cold, so a call per
-// instruction costs nothing that matters.
+// tests its condition here. Common instructions on ordinary values take a
+// wasm fast path first (x87-wasm.ts), which calls the kernel for the rest.
 import { ConditionCode, MemorySize, Mnemonic, Register } from "iced-x86";
 import binaryen from "binaryen";
 import { AF, CF, OF, PF, SF, ZF } from "../emit/flags.js";
@@ -17,6 +17,7 @@ import {
   encodeX87,
   X87_CF,
   X87_CONST,
+  X87_IMPORT,
   X87_MEM,
   X87_OP,
   X87_PF,
@@ -24,9 +25,7 @@ import {
   type X87Mem,
   type X87Op,
 } from "./x87-ops.js";
-
-/** Internal name of the kernel import: (id: i32, address: i32) → i32. */
-export const X87_IMPORT = "kernel_x87";
+import { x87Helper } from "./x87-wasm.js";
 
 const stIndex = (reg: Register): number => reg - Register.ST0;
 
@@ -58,6 +57,8 @@ function x87Call(c: FunctionContext, op: X87Op, o: CallOptions = {}): Expr {
   const hasMemory = c.ins.operands.some((x) => x.kind === "mem");
   const id = encodeX87({ op, reg: o.reg ?? 0, toReg: o.toReg ?? false, pops: o.pops ?? 0, mem });
   const address = hasMemory ? c.pointer(c.memory()) : c.w.c32(0);
+  const helper = x87Helper(c.w, id);
+  if (helper !== undefined) return c.m.call(helper, [address], i32);
   return c.m.call(X87_IMPORT, [c.w.c32(id), address], i32);
 }
 
