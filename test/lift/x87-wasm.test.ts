@@ -25,7 +25,7 @@ import { executeX87 } from "../../src/vkernel/x87/interpreter.js";
 import { xorshift64 } from "../helpers/xorshift.js";
 
 const OPERAND = 0x2000;
-const SIZE = OPERAND + 16;
+const SIZE = OPERAND + 32;
 
 const form = (op: number, o: Partial<Omit<X87Instruction, "op">> = {}): X87Instruction => ({
   op: op as X87Instruction["op"],
@@ -77,6 +77,8 @@ const FORMS: X87Instruction[] = [
   form(X87_OP.LDCW, { mem: IMAGE }),
   form(X87_OP.STSW),
   form(X87_OP.STSW, { mem: IMAGE }),
+  form(X87_OP.STENV, { mem: IMAGE }),
+  form(X87_OP.LDENV, { mem: IMAGE }),
 ];
 
 type Helper = (address: number) => number;
@@ -209,8 +211,7 @@ function writeOperand(
   top: number,
 ): void {
   const { below, random, value80, significand } = g;
-  view.setBigUint64(OPERAND, random(), true);
-  view.setBigUint64(OPERAND + 8, random(), true);
+  for (let at = OPERAND; at < SIZE; at += 8) view.setBigUint64(at, random(), true);
   const st0 = stateX87(top);
   switch (mem) {
     case FP64:

@@ -15,7 +15,8 @@
 //   single (double rounding is innocuous for these operations: 53 ≥ 2·24 + 2,
 //   Figueroa 1995), and q's own error decides only when q is itself a single.
 //
-// Anything outside the guards — zeros, denormals (DAZ and the DE flag),
+// A zero addend is exact: the sum is the other operand. Anything else
+// outside the guards — zeros, denormals (DAZ and the DE flag),
 // infinities, NaNs, magnitudes beyond 2^±900 where the products above stop
 // being exact, and single results near underflow or overflow — goes to
 // kernel.sse, whose BigInt soft float answers every case (and FTZ/DAZ).
@@ -77,6 +78,8 @@ function addHelper(w: Wasm, name: string, single: boolean): void {
   const guard = (x: () => Expr, low = LOW): Expr =>
     slow(m.i32.eqz(m.i32.and(m.f64.ge(m.f64.abs(x()), c(low)), m.f64.le(m.f64.abs(x()), c(HIGH)))));
   /** Single operands below the smallest normal single raise DE: kernel.sse's. */
+  /** `check` unless `x` is a zero. */
+  const orZero = (x: Expr, check: Expr): Expr => m.if(m.f64.ne(x, c(0)), check);
   const operandGuard = (local: number): Expr =>
     guard(() => operand(local), single ? MIN_NORMAL_F32 : LOW);
   /** Dekker: the low part of x·y = hi + lo, for x and y inside the guards. */
@@ -113,8 +116,13 @@ function addHelper(w: Wasm, name: string, single: boolean): void {
         operand(B),
       ),
     ),
-    operandGuard(A),
-    guard(() => d(Y), single ? MIN_NORMAL_F32 : LOW),
+    // A zero addend is exact (q is the other operand, err 0); two zeros, whose
+    // sign depends on the mode, fail q's guard.
+    orZero(operand(A), operandGuard(A)),
+    orZero(
+      d(Y),
+      guard(() => d(Y), single ? MIN_NORMAL_F32 : LOW),
+    ),
     set(Q, m.f64.add(operand(A), d(Y))),
     guard(() => d(Q)),
     set(HI, m.f64.sub(d(Q), operand(A))), // yy

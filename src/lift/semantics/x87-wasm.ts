@@ -13,6 +13,7 @@
 import { i32, type Expr, type Wasm } from "../emit/wasm.js";
 import { STATE_X87_CW } from "../guest-layout.js";
 import { arithmetic, type ArithOp } from "./x87-wasm-arith.js";
+import { loadEnvironment, storeEnvironment } from "./x87-wasm-environment.js";
 import {
   FAST_LOADS,
   loadMemory,
@@ -46,6 +47,8 @@ const STACK: ReadonlySet<number> = new Set([
   X87_OP.STCW,
   X87_OP.LDCW,
   X87_OP.STSW,
+  X87_OP.STENV,
+  X87_OP.LDENV,
 ]);
 const STORES: ReadonlySet<number> = new Set([
   X87_MEM.NONE,
@@ -184,8 +187,8 @@ function comparison(f: X87Frame, ins: X87Instruction): Expr {
 }
 
 /**
- * FXCH, FCHS, FABS, FCMOVcc; FNSTCW, FLDCW and FNSTSW, which touch neither
- * TOP nor the tags (their result, with no status write-back).
+ * FXCH, FCHS, FABS, FCMOVcc; FNSTCW, FLDCW, FNSTSW, FNSTENV and FLDENV,
+ * which write the state themselves (their result, with no status write-back).
  */
 function stack(f: X87Frame, ins: X87Instruction): Expr | undefined {
   const m = f.m;
@@ -219,6 +222,10 @@ function stack(f: X87Frame, ins: X87Instruction): Expr | undefined {
     case X87_OP.STCW:
       f.emit(m.i32.store16(0, 1, f.get(f.address), f.get(f.cw)));
       return f.c32(0);
+    case X87_OP.STENV:
+      return storeEnvironment(f);
+    case X87_OP.LDENV:
+      return loadEnvironment(f);
     case X87_OP.LDCW:
       f.emit(m.i32.store(0, 2, f.c32(STATE_X87_CW), m.i32.load16_u(0, 1, f.get(f.address))));
       return f.c32(0);
