@@ -98,3 +98,43 @@ export function resolveIfuncStubs(image: GuestImage, discovery: Discovery): Disc
     unresolvedIndirectJumps: discovery.unresolvedIndirectJumps.filter((a) => !resolved.has(a)),
   };
 }
+
+/**
+ * A call to an IFUNC stub made in place (lift-block.ts): the caller reads
+ * the slot itself and calls the implementation it holds directly — one wasm
+ * frame and tail call fewer on every strcmp or memcpy — and calls the stub
+ * only for a value it does not expect.
+ */
+export interface StubCall {
+  readonly slot: number;
+  /** The candidates the CPU model can select (feature-skip.ts), by address. */
+  readonly candidates: readonly number[];
+}
+
+/**
+ * The functions that are nothing but an IFUNC stub's jump (after an
+ * endbr64 at most), by entry, with the candidates `selectable` keeps.
+ */
+export function stubCalls(
+  functions: ReadonlyMap<number, DiscoveredFunction>,
+  selectable: (fn: DiscoveredFunction) => boolean,
+): Map<number, StubCall> {
+  const out = new Map<number, StubCall>();
+  const isEntry = (address: number): boolean => functions.has(address);
+  for (const fn of functions.values()) {
+    const block = fn.blocks.get(fn.entry);
+    if (fn.blocks.size !== 1 || block === undefined) continue;
+    const last = block.instructions[block.instructions.length - 1];
+    const before = block.instructions.slice(0, -1);
+    if (before.some((ins) => ins.mnemonic !== Mnemonic.Endbr64)) continue;
+    const mem = last?.memory;
+    if (mem === undefined || mem.base !== Register.None || mem.index !== Register.None) continue;
+    if (!isStubJump(block, fn, isEntry)) continue;
+    const candidates = (block.jumpTable ?? []).filter((t) => {
+      const target = functions.get(t);
+      return target !== undefined && selectable(target);
+    });
+    if (candidates.length > 0) out.set(fn.entry, { slot: Number(mem.displacement), candidates });
+  }
+  return out;
+}

@@ -7,7 +7,8 @@ import { touchedByCalls, type Touched } from "./call-summaries.js";
 import { CodeDecoder } from "./decode.js";
 import { discover, type DiscoveredFunction, type Discovery } from "./discover.js";
 import type { GuestImage } from "./guest-image.js";
-import { resolveIfuncStubs } from "./ifunc-stubs.js";
+import { resolveIfuncStubs, stubCalls, type StubCall } from "./ifunc-stubs.js";
+import { unselectableFeature } from "./feature-skip.js";
 import { guestImageOf } from "./lift-shard-plan.js";
 
 /**
@@ -62,6 +63,8 @@ export interface LiftPlan {
   readonly functions: readonly DiscoveredFunction[];
   /** What a direct call to each function can touch (call-summaries.ts), for every shard. */
   readonly touched: ReadonlyMap<number, Touched>;
+  /** Calls to IFUNC stubs that callers make in place (ifunc-stubs.ts), for every shard. */
+  readonly stubs: ReadonlyMap<number, StubCall>;
   dispose(): void;
 }
 
@@ -75,7 +78,8 @@ export function planLift(name: string, bytes: Uint8Array): LiftPlan {
     );
     const functions = [...discovery.functions.values()].sort((a, b) => a.entry - b.entry);
     const touched = touchedByCalls(functions);
-    return { image, discovery, functions, touched, dispose: () => decoder.dispose() };
+    const stubs = stubCalls(discovery.functions, (fn) => unselectableFeature(fn) === undefined);
+    return { image, discovery, functions, touched, stubs, dispose: () => decoder.dispose() };
   } catch (err) {
     decoder.dispose();
     throw err;

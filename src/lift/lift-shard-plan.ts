@@ -10,6 +10,7 @@ import { parseElf64 } from "../elf/index.js";
 import { MegaliftError } from "../errors.js";
 import type { Touched } from "./call-summaries.js";
 import type { DiscoveredFunction } from "./discover.js";
+import type { StubCall } from "./ifunc-stubs.js";
 import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { encodeFunctions, type EncodedFunctions } from "./lift-shard-wire.js";
 
@@ -58,6 +59,8 @@ export interface ShardWork {
   readonly entries: readonly number[];
   /** What a call to each of `entries` can touch, in the same order (call-summaries.ts). */
   readonly touched: readonly Touched[];
+  /** Calls to IFUNC stubs made in place (ifunc-stubs.ts). */
+  readonly stubs: readonly (readonly [number, StubCall])[];
 }
 
 /**
@@ -67,6 +70,7 @@ export interface ShardWork {
 export function shardWork(
   functions: readonly DiscoveredFunction[],
   touched: ReadonlyMap<number, Touched>,
+  stubs: ReadonlyMap<number, StubCall>,
   index: number,
   count: number,
 ): ShardWork {
@@ -76,6 +80,7 @@ export function shardWork(
     entries: functions.map((fn) => fn.entry),
     // touchedByCalls has every function of `functions`.
     touched: functions.map((fn) => touched.get(fn.entry) as Touched),
+    stubs: [...stubs],
   };
 }
 

@@ -19,6 +19,7 @@ import { Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "./decode.js";
 import type { DiscoveredFunction } from "./discover.js";
 import { addTrapStub, unselectableFeature, type SkippedFunctions } from "./feature-skip.js";
+import type { StubCall } from "./ifunc-stubs.js";
 import { DEPTH_GLOBAL } from "./emit/control-flow.js";
 import type { DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
@@ -136,13 +137,14 @@ export class ShardLift {
     index: number,
     functions: readonly DiscoveredFunction[],
     callees: ReadonlyMap<number, Touched>,
+    stubs: ReadonlyMap<number, StubCall> = new Map(),
   ) {
     this.index = index;
     this.module = new binaryen.Module();
     try {
       setUpModule(this.module);
       this.w = new TrapRecordingWasm(this.module);
-      this.liftAll(name, functions, callees);
+      this.liftAll(name, functions, callees, stubs);
     } catch (err) {
       this.module.dispose();
       throw err;
@@ -153,6 +155,7 @@ export class ShardLift {
     name: string,
     functions: readonly DiscoveredFunction[],
     known: ReadonlyMap<number, Touched>,
+    stubs: ReadonlyMap<number, StubCall>,
   ): void {
     const w = this.w;
     const env = {
@@ -169,6 +172,7 @@ export class ShardLift {
         return functionName(address);
       },
       touched: (address: number): Touched => known.get(address) ?? TOUCH_ALL,
+      stubCall: (address: number): StubCall | undefined => stubs.get(address),
       unsupported: (ins: DecodedInstruction): void => {
         if (!this.unsupported.has(ins.ip))
           this.unsupported.set(ins.ip, Mnemonic[ins.mnemonic].toLowerCase());

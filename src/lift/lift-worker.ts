@@ -45,7 +45,7 @@ async function liftShard({ name, bytes, work }: ShardJob): Promise<ShardLift> {
   const decoded = decodeShard(name, bytes, work);
   try {
     const callees = new Map(work.entries.map((entry, k) => [entry, work.touched[k] as number]));
-    return new ShardLift(name, work.index, decoded.functions, callees);
+    return new ShardLift(name, work.index, decoded.functions, callees, new Map(work.stubs));
   } finally {
     decoded.dispose();
   }

@@ -19,6 +19,9 @@ export const CALL_DEPTH_LIMIT = 1000;
 
 const RSP = 4;
 
+/** A direct call built by the caller: given a maker of fresh arguments, the call expression. */
+export type InPlaceCall = (args: () => Expr[]) => Expr;
+
 /**
  * A guest call: push the return address, spill, call (a known function
  * directly, anything else through `dispatch`), then reload — or pass a
@@ -32,7 +35,7 @@ export function emitCall(
   ctx: FunctionContext,
   target: Expr,
   returnAddress: number,
-  callee: string | undefined,
+  callee: string | InPlaceCall | undefined,
   touched: RegisterMask,
 ): void {
   const m = ctx.m;
@@ -54,10 +57,13 @@ export function emitCall(
     ),
   );
   ctx.emit(m.global.set(DEPTH_GLOBAL, m.i32.add(depth(), w.c32(1))));
+  const args = (): Expr[] => [w.c64(returnAddress), w.c32(0)];
   const call =
-    callee !== undefined
-      ? m.call(callee, [w.c64(returnAddress), w.c32(0)], i32)
-      : m.call(DISPATCH_FUNCTION, [ctx.get(t), w.c64(returnAddress)], i32);
+    typeof callee === "string"
+      ? m.call(callee, args(), i32)
+      : callee !== undefined
+        ? callee(args)
+        : m.call(DISPATCH_FUNCTION, [ctx.get(t), w.c64(returnAddress)], i32);
   const result = ctx.let(call, i32);
   ctx.emit(m.global.set(DEPTH_GLOBAL, m.i32.sub(depth(), w.c32(1))));
   ctx.emit(

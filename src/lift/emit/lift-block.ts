@@ -13,11 +13,17 @@ import {
 import { handlerFor } from "../semantics/table.js";
 import { conditionOf } from "../semantics/conditions.js";
 import { unpackTouched, type Touched } from "../call-summaries.js";
-import { isStubJump } from "../ifunc-stubs.js";
-import { emitCall, emitReturn, jumpToDispatcher, tailCall } from "./control-flow.js";
+import { isStubJump, type StubCall } from "../ifunc-stubs.js";
+import {
+  emitCall,
+  emitReturn,
+  jumpToDispatcher,
+  tailCall,
+  type InPlaceCall,
+} from "./control-flow.js";
 import { EVERY_REGISTER, type ReloadedBy } from "./dirty-registers.js";
 import type { FunctionContext, TrapRegistry } from "./function-context.js";
-import { i32, Wasm, type Expr } from "./wasm.js";
+import { i32, i64, Wasm, type Expr } from "./wasm.js";
 
 export interface LiftEnvironment {
   readonly w: Wasm;
@@ -26,6 +32,8 @@ export interface LiftEnvironment {
   functionName(address: number): string | undefined;
   /** The registers a direct call to the function at `address` can touch (call-summaries.ts). */
   touched(address: number): Touched;
+  /** For a function that is an IFUNC stub: how a call makes it in place (ifunc-stubs.ts). */
+  stubCall?(address: number): StubCall | undefined;
   /** Called once per instruction without semantics. */
   unsupported(ins: DecodedInstruction): void;
 }
@@ -58,6 +66,30 @@ export function tailTargets(
   const name = (t: number): string | undefined => env.functionName(t);
   if (!isStubJump(block, fn, (t) => name(t) !== undefined)) return [];
   return (block.jumpTable ?? []).map((t) => [t, name(t) as string]);
+}
+
+/**
+ * A call to an IFUNC stub made in place: the implementation its slot holds,
+ * called directly when it is one of the candidates, else the stub.
+ */
+function inPlace(
+  ctx: FunctionContext,
+  env: LiftEnvironment,
+  stub: StubCall,
+  stubName: string,
+): InPlaceCall {
+  const m = ctx.m;
+  return (args) => {
+    const slot = ctx.temp(i64);
+    let call = m.call(stubName, args(), i32);
+    for (const candidate of [...stub.candidates].reverse()) {
+      const name = env.functionName(candidate);
+      if (name === undefined) continue;
+      const hit = m.i64.eq(m.local.get(slot, i64), ctx.w.c64(candidate));
+      call = m.if(hit, m.call(name, args(), i32), call);
+    }
+    return m.block(null, [m.local.set(slot, ctx.w.load(8, ctx.w.c32(stub.slot))), call], i32);
+  };
 }
 
 /** The registers the code after a call reloads: a direct call's callee's summary, else all. */
@@ -226,7 +258,9 @@ function liftTerminator(
     case FlowControl.IndirectCall: {
       const direct = ins.flow === FlowControl.Call && ins.target !== undefined;
       const target = direct ? w.c64(ins.target ?? 0) : ctx.read(0, 8);
-      const callee = direct ? env.functionName(ins.target ?? 0) : undefined;
+      const name = direct ? env.functionName(ins.target ?? 0) : undefined;
+      const stub = name !== undefined ? env.stubCall?.(ins.target ?? 0) : undefined;
+      const callee = stub !== undefined ? inPlace(ctx, env, stub, name as string) : name;
       emitCall(ctx, target, next, callee, reloadedBy(env)(ins));
       ctx.materializeFlags(live);
       return { code: [], branches: [{ target: fallThrough() }] };
