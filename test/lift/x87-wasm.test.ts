@@ -70,6 +70,7 @@ const FORMS: X87Instruction[] = [
   ]),
   form(X87_OP.TST),
   form(X87_OP.XCH, { reg: 1 }),
+  form(X87_OP.RNDINT),
   form(X87_OP.CHS),
   form(X87_OP.ABS),
   form(X87_OP.MOV, { reg: 2 }),

@@ -186,40 +186,41 @@ function storeIeee(f: X87Frame, fmt: Ieee, v: Value, flags: Local, up: Local): E
   return m.i64.or(signBit, m.select(f.get(zero), f.c64(0), magnitude));
 }
 
-/** FIST/FISTP/FISTTP of ST(0) value `v` to a `bits`-wide integer; returns flags and C1. */
-export function storeInteger(f: X87Frame, bits: 16 | 32 | 64, truncate: boolean, v: Value): Stored {
+/** |v| at the binary point, rounded: the magnitude, the dropped fraction and whether it rounded up. */
+interface Split {
+  readonly sign: Local;
+  readonly mag: Local;
+  /** The fraction dropped, as 64 bits below the point (the lowest one jammed). */
+  readonly rem: Local;
+  readonly up: Local;
+}
+
+/**
+ * Rounds a zero or normal `v` below 2^63 to an integral magnitude by RC (or
+ * truncating); `e` holds its unbiased exponent (−16383 for a zero).
+ */
+function roundedMagnitude(f: X87Frame, v: Value, e: Local, truncate: boolean): Split {
   const m = f.m;
-  const flags = f.local(i32);
-  const up = f.local(i32);
-  const sign = f.local(i32);
-  const e = f.local(i32);
+  const out: Split = { sign: f.local(i32), mag: f.local(i64), rem: f.local(i64), up: f.local(i32) };
   const int = f.local(i64);
-  const rem = f.local(i64);
   const shift = f.local(i32);
-  const mag = f.local(i64);
-  f.requireOrdinary(v);
-  f.emit(
-    f.set(sign, m.i32.shr_u(f.get(v.se), f.c32(15))),
-    f.set(e, m.i32.sub(f.exponent(v), f.c32(EXP_BIAS))),
-  );
-  // 2^63 or more overflows every width but −2^63 itself, which the kernel stores.
-  f.slowIf(m.i32.and(m.i32.eqz(f.isZero(v)), m.i32.ge_s(f.get(e), f.c32(63))));
   const sig = (): Expr => f.get(v.sig);
   const e64 = (): Expr => m.i64.extend_s(f.get(e));
   f.emit(
+    f.set(out.sign, m.i32.shr_u(f.get(v.se), f.c32(15))),
     m.if(
       m.i32.ge_s(f.get(e), f.c32(0)),
       // |v| ≥ 1: the integer part and the fraction's 64 bits (E ≤ 62: no shift reaches 64).
       m.block(null, [
         f.set(int, m.i64.shr_u(sig(), m.i64.sub(f.c64(63), e64()))),
-        f.set(rem, m.i64.shl(sig(), m.i64.add(e64(), f.c64(1)))),
+        f.set(out.rem, m.i64.shl(sig(), m.i64.add(e64(), f.c64(1)))),
       ]),
       // |v| < 1 (or a zero, whose exponent reads −16383): the fraction, jammed below.
       m.block(null, [
         f.set(int, f.c64(0)),
         f.set(shift, m.i32.sub(m.i32.sub(f.c32(0), f.get(e)), f.c32(1))),
         f.set(
-          rem,
+          out.rem,
           m.if(
             m.i32.ge_u(f.get(shift), f.c32(64)),
             m.i64.extend_u(m.i32.eqz(m.i64.eqz(sig()))),
@@ -240,19 +241,78 @@ export function storeInteger(f: X87Frame, bits: 16 | 32 | 64, truncate: boolean,
       ]),
     ),
     f.set(
-      up,
-      truncate ? f.c32(0) : f.roundsUp(sign, rem, 1n << 63n, m.i64.and(f.get(int), f.c64(1))),
+      out.up,
+      truncate
+        ? f.c32(0)
+        : f.roundsUp(out.sign, out.rem, 1n << 63n, m.i64.and(f.get(int), f.c64(1))),
     ),
-    f.set(mag, m.i64.add(f.get(int), m.i64.extend_u(f.get(up)))),
+    f.set(out.mag, m.i64.add(f.get(int), m.i64.extend_u(f.get(out.up)))),
   );
+  return out;
+}
+
+/** The unbiased exponent of a zero or normal `v` into a new local (−16383 for a zero). */
+function unbiased(f: X87Frame, v: Value): Local {
+  const e = f.local(i32);
+  f.requireOrdinary(v);
+  f.emit(f.set(e, f.m.i32.sub(f.exponent(v), f.c32(EXP_BIAS))));
+  return e;
+}
+
+/** PE when the dropped fraction is not zero. */
+const inexact = (f: X87Frame, s: Split): Expr =>
+  f.m.select(f.m.i64.ne(f.get(s.rem), f.c64(0)), f.c32(0x20), f.c32(0));
+
+/** FIST/FISTP/FISTTP of ST(0) value `v` to a `bits`-wide integer; returns flags and C1. */
+export function storeInteger(f: X87Frame, bits: 16 | 32 | 64, truncate: boolean, v: Value): Stored {
+  const m = f.m;
+  const flags = f.local(i32);
+  const e = unbiased(f, v);
+  // 2^63 or more overflows every width but −2^63 itself, which the kernel stores.
+  f.slowIf(m.i32.and(m.i32.eqz(f.isZero(v)), m.i32.ge_s(f.get(e), f.c32(63))));
+  const s = roundedMagnitude(f, v, e, truncate);
   // The range of a signed integer of `bits`: one more on the negative side.
-  const limit = m.i64.add(f.c64((1n << BigInt(bits - 1)) - 1n), m.i64.extend_u(f.get(sign)));
-  f.slowIf(m.i64.gt_u(f.get(mag), limit));
-  const value = m.select(f.get(sign), m.i64.sub(f.c64(0), f.get(mag)), f.get(mag));
+  const limit = m.i64.add(f.c64((1n << BigInt(bits - 1)) - 1n), m.i64.extend_u(f.get(s.sign)));
+  f.slowIf(m.i64.gt_u(f.get(s.mag), limit));
+  const value = m.select(f.get(s.sign), m.i64.sub(f.c64(0), f.get(s.mag)), f.get(s.mag));
   const at = f.get(f.address);
   if (bits === 64) f.emit(m.i64.store(0, 1, at, value));
   else if (bits === 32) f.emit(m.i64.store32(0, 1, at, value));
   else f.emit(m.i64.store16(0, 1, at, value));
-  f.emit(f.set(flags, m.select(m.i64.ne(f.get(rem), f.c64(0)), f.c32(0x20), f.c32(0))));
-  return { flags, up };
+  f.emit(f.set(flags, inexact(f, s)));
+  return { flags, up: s.up };
+}
+
+/**
+ * FRNDINT of a zero or normal `v` (vkernel/x87/exponent.ts roundToIntegral):
+ * the integral value of its sign, a zero when it rounds to none; PE when
+ * inexact, and C1 set then unless the result is a zero. From 2^63 up, `v`
+ * is integral already.
+ */
+export function roundToIntegral(f: X87Frame, v: Value): { value: Value } & Stored {
+  const m = f.m;
+  const out = { value: f.value(), flags: f.local(i32), up: f.local(i32) };
+  const e = unbiased(f, v);
+  const s = roundedMagnitude(f, v, e, false);
+  const shift = f.local(i64);
+  const whole = (): Expr => m.i32.ge_s(f.get(e), f.c32(63));
+  const nonZero = (): Expr => m.i64.ne(f.get(s.mag), f.c64(0));
+  f.emit(
+    f.set(shift, m.i64.clz(f.get(s.mag))),
+    f.set(out.value.sig, m.select(whole(), f.get(v.sig), m.i64.shl(f.get(s.mag), f.get(shift)))),
+    f.set(
+      out.value.se,
+      m.select(
+        whole(),
+        f.get(v.se),
+        m.i32.or(
+          m.i32.shl(f.get(s.sign), f.c32(15)),
+          m.select(nonZero(), m.i32.sub(f.c32(EXP_BIAS + 63), m.i32.wrap(f.get(shift))), f.c32(0)),
+        ),
+      ),
+    ),
+    f.set(out.flags, m.select(whole(), f.c32(0), inexact(f, s))),
+    f.set(out.up, m.i32.and(m.i32.ne(f.get(out.flags), f.c32(0)), nonZero())),
+  );
+  return out;
 }

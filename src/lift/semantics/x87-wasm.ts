@@ -17,6 +17,7 @@ import { loadEnvironment, storeEnvironment } from "./x87-wasm-environment.js";
 import {
   FAST_LOADS,
   loadMemory,
+  roundToIntegral,
   storeInteger,
   storeMemory,
   type Stored,
@@ -75,6 +76,8 @@ export function hasFastPath(ins: X87Instruction): boolean {
     case X87_OP.IST:
     case X87_OP.ISTT:
       return INTEGER_BITS.has(ins.mem);
+    case X87_OP.RNDINT:
+      return true;
     default:
       if (ARITHMETIC.has(ins.op) || COMPARISONS.has(ins.op)) return source;
       return STACK.has(ins.op);
@@ -105,6 +108,12 @@ function build(f: X87Frame, ins: X87Instruction, id: number, name: string): void
     const v = f.value();
     f.readSt(0, v);
     report(f, storeInteger(f, INTEGER_BITS.get(ins.mem) ?? 64, ins.op === X87_OP.ISTT, v));
+  } else if (ins.op === X87_OP.RNDINT) {
+    const v = f.value();
+    f.readSt(0, v);
+    const r = roundToIntegral(f, v);
+    f.writeSt(0, r.value);
+    report(f, r);
   } else if (arith !== undefined) {
     const [op, reversed] = arith;
     const fromMemory = ins.mem !== X87_MEM.NONE;
