@@ -1,7 +1,8 @@
-// The x87 hypercall contract between lifted code and the vkernel: every x87
-// instruction becomes `kernel.x87(id, address)`, where the i32 `id` packs the
-// operation, its register operands, memory format and pop count, and
-// `address` is the effective address of the memory operand (0 without one).
+// The x87 hypercall contract between lifted code and the vkernel: an x87
+// instruction the wasm fast path (x87-wasm.ts) does not answer becomes
+// `kernel.x87(id, address)`, where the i32 `id` packs the operation, its
+// register operands, memory format and pop count, and `address` is the
+// effective address of the memory operand (0 without one).
 // Kept free of binaryen and iced-x86 so the runtime loads without the lifter.
 
 /** Internal name of the kernel import: (id: i32, address: i32) → i32. */
