@@ -14,7 +14,7 @@
 //   placed so the quotient has 64 bits; the remainder decides the rounding.
 import { i32, i64, type Expr } from "../emit/wasm.js";
 import { udiv128 } from "./divide.js";
-import { EXP_BIAS, INTEGER_BIT, PE, X87Frame, type Local, type Value } from "./x87-wasm-frame.js";
+import { EXP_BIAS, INTEGER_BIT, X87Frame, type Local, type Value } from "./x87-wasm-frame.js";
 
 /** The unpacked exact result before rounding: sign, biased exponent, significand bits. */
 interface Unpacked {
@@ -286,7 +286,7 @@ function round(f: X87Frame, u: Unpacked, r: Rounded): Expr[] {
       m.block(null, [f.set(u.hi, f.c64(INTEGER_BIT)), f.set(u.exp, m.i32.add(g(u.exp), f.c32(1)))]),
     ),
     m.br("slow", m.i32.ge_s(g(u.exp), f.c32(0x7fff))),
-    f.set(r.flags, m.select(m.i64.ne(g(u.lo), f.c64(0)), f.c32(PE), f.c32(0))),
+    f.set(r.flags, f.inexact(u.lo)),
     f.set(r.value.sig, g(u.hi)),
     f.set(r.value.se, m.i32.or(m.i32.shl(g(u.sign), f.c32(15)), g(u.exp))),
   ];

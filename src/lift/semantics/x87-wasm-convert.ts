@@ -177,7 +177,7 @@ function storeIeee(f: X87Frame, fmt: Ieee, v: Value, flags: Local, up: Local): E
     ),
   );
   f.slowIf(m.i32.and(m.i32.eqz(f.get(zero)), m.i32.gt_s(f.get(e), f.c32(emax))));
-  f.emit(f.set(flags, m.select(m.i64.ne(f.get(rem), f.c64(0)), f.c32(0x20), f.c32(0))));
+  f.emit(f.set(flags, f.inexact(rem)));
   const signBit = m.i64.shl(m.i64.extend_u(f.get(sign)), f.c64(fmt.fracBits + fmt.expBits));
   const magnitude = m.i64.or(
     m.i64.shl(m.i64.extend_u(m.i32.add(f.get(e), f.c32(emax))), f.c64(fmt.fracBits)),
@@ -259,10 +259,6 @@ function unbiased(f: X87Frame, v: Value): Local {
   return e;
 }
 
-/** PE when the dropped fraction is not zero. */
-const inexact = (f: X87Frame, s: Split): Expr =>
-  f.m.select(f.m.i64.ne(f.get(s.rem), f.c64(0)), f.c32(0x20), f.c32(0));
-
 /** FIST/FISTP/FISTTP of ST(0) value `v` to a `bits`-wide integer; returns flags and C1. */
 export function storeInteger(f: X87Frame, bits: 16 | 32 | 64, truncate: boolean, v: Value): Stored {
   const m = f.m;
@@ -279,7 +275,7 @@ export function storeInteger(f: X87Frame, bits: 16 | 32 | 64, truncate: boolean,
   if (bits === 64) f.emit(m.i64.store(0, 1, at, value));
   else if (bits === 32) f.emit(m.i64.store32(0, 1, at, value));
   else f.emit(m.i64.store16(0, 1, at, value));
-  f.emit(f.set(flags, inexact(f, s)));
+  f.emit(f.set(flags, f.inexact(s.rem)));
   return { flags, up: s.up };
 }
 
@@ -311,7 +307,7 @@ export function roundToIntegral(f: X87Frame, v: Value): { value: Value } & Store
         ),
       ),
     ),
-    f.set(out.flags, m.select(whole(), f.c32(0), inexact(f, s))),
+    f.set(out.flags, m.select(whole(), f.c32(0), f.inexact(s.rem))),
     f.set(out.up, m.i32.and(m.i32.ne(f.get(out.flags), f.c32(0)), nonZero())),
   );
   return out;

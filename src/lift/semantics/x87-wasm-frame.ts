@@ -195,6 +195,11 @@ export class X87Frame {
       ),
     );
   }
+  /** PE when the dropped bits `rem` (an i64) are not all zero, else 0. */
+  inexact(rem: Local): Expr {
+    return this.m.select(this.m.i64.ne(this.get(rem), this.c64(0)), this.c32(PE), this.c32(0));
+  }
+
   /** The RC field (0 nearest, 1 down, 2 up, 3 toward zero). */
   roundingControl(): Expr {
     return this.m.i32.and(this.m.i32.shr_u(this.get(this.cw), this.c32(10)), this.c32(3));
