@@ -8,8 +8,8 @@
 import binaryen from "binaryen";
 import { RESULT_HALT } from "./abi.js";
 import type { DiscoveredFunction } from "./discover.js";
-import { TRAP_IMPORT } from "./emit/function-context.js";
-import { i32, i64, type Wasm } from "./emit/wasm.js";
+import { liftedParams, TRAP_IMPORT } from "./emit/function-context.js";
+import { i32, type Wasm } from "./emit/wasm.js";
 
 /**
  * A function counts as unselectable when a fifth of its instructions, and at
@@ -44,12 +44,12 @@ export function unselectableFeature(fn: DiscoveredFunction): string | undefined 
   return [...byFeature].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 }
 
-/** Adds `name` with the lifted-function signature (expected return, entry index) → result: it traps at `entry`. */
+/** Adds `name` with the lifted-function signature (liftedParams) → result: it traps at `entry`. */
 export function addTrapStub(w: Wasm, name: string, entry: number, trapIndex: number): void {
   const m = w.m;
   m.addFunction(
     name,
-    binaryen.createType([i64, i32]),
+    liftedParams(),
     i32,
     [],
     m.block(

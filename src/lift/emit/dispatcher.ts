@@ -3,7 +3,8 @@
 // function — function entries and call continuations — compiled to direct
 // calls, not a funcref table (a big table costs every instance at
 // instantiation), in chunk functions of CHUNK_SIZE entries so that none is
-// huge. `dispatch(pc, expectedReturn)` enters the code at pc;
+// huge. `dispatch(pc, expectedReturn, expectedRsp)` enters the code at pc,
+// passing on what the caller expects a normal return to leave (control-flow.ts);
 // `run()` is the loop that continues wherever a lifted function left off,
 // until the code halts or the CPU budget (budget.ts) asks to yield to the host.
 import binaryen from "binaryen";
@@ -37,6 +38,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
   );
   const pc = (): Expr => m.local.get(0, i64);
   const expected = (): Expr => m.local.get(1, i64);
+  const expectedRsp = (): Expr => m.local.get(2, i64);
   const noCode = (): Expr =>
     w.block([m.i64.store(0, 8, w.c32(STATE_RIP), pc()), m.return(w.c32(RESULT_NO_CODE))]);
   const tree = (lo: number, hi: number): Expr => {
@@ -47,7 +49,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
         tests.push(
           m.if(
             m.i64.eq(pc(), w.c64(e.address)),
-            m.return_call(e.functionName, [expected(), w.c32(e.entryIndex)], i32),
+            m.return_call(e.functionName, [expected(), w.c32(e.entryIndex), expectedRsp()], i32),
           ),
         );
       }
@@ -57,7 +59,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
     const pivot = (sorted[mid] as DispatchEntry).address;
     return m.if(m.i64.lt_u(pc(), w.c64(pivot)), tree(lo, mid), tree(mid, hi));
   };
-  const params = binaryen.createType([i64, i64]);
+  const params = binaryen.createType([i64, i64, i64]);
   const chunks: { start: number; name: string }[] = [];
   for (let lo = 0; lo < sorted.length; lo += CHUNK_SIZE) {
     const name = `${DISPATCH_FUNCTION}_chunk_${chunks.length}`;
@@ -69,7 +71,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
   const chooseChunk = (lo: number, hi: number): Expr => {
     if (hi - lo === 1) {
       const chunk = chunks[lo] as { name: string };
-      return m.return_call(chunk.name, [pc(), expected()], i32);
+      return m.return_call(chunk.name, [pc(), expected(), expectedRsp()], i32);
     }
     const mid = (lo + hi) >> 1;
     const pivot = (chunks[mid] as { start: number }).start;
@@ -91,7 +93,7 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
   m.addGlobalExport(BUDGET_GLOBAL, BUDGET_EXPORT);
   m.addFunction(
     DISPATCH_FUNCTION,
-    binaryen.createType([i64, i64]),
+    params,
     i32,
     [],
     m.block(null, [spend, build(), m.unreachable()], i32),
@@ -110,7 +112,11 @@ export function addDispatcher(w: Wasm, entries: readonly DispatchEntry[]): void 
         m.global.set(DEPTH_GLOBAL, w.c32(0)),
         m.local.set(
           result,
-          m.call(DISPATCH_FUNCTION, [m.i64.load(0, 8, w.c32(STATE_RIP)), w.c64(-1n)], i32),
+          m.call(
+            DISPATCH_FUNCTION,
+            [m.i64.load(0, 8, w.c32(STATE_RIP)), w.c64(-1n), w.c64(-1n)],
+            i32,
+          ),
         ),
         m.br("resume", m.i32.eq(m.local.get(result, i32), w.c32(RESULT_DISPATCH))),
         m.return(m.local.get(result, i32)),

@@ -29,7 +29,7 @@ import {
   RegisterLocals,
   registerSize,
 } from "./register-locals.js";
-import { i32, type Expr, type Size, type Wasm } from "./wasm.js";
+import { i32, i64, type Expr, type Size, type Wasm } from "./wasm.js";
 
 export { registerSize } from "./register-locals.js";
 
@@ -41,8 +41,21 @@ export interface TrapRegistry {
 /** Internal name of the kernel's trap import: (pc: i64, trapId: i32) → void. */
 export const TRAP_IMPORT = "kernel_trap";
 
+const RSP = 4;
+
 export const PARAM_EXPECTED_RETURN = 0;
 export const PARAM_ENTRY = 1;
+/**
+ * The RSP a normal return leaves (the caller's, before it pushed the return
+ * address): `ret` returns to the wasm caller only when both match, so the
+ * caller keeps its RSP in its local instead of reloading it (control-flow.ts).
+ */
+export const PARAM_EXPECTED_RSP = 2;
+
+/** Every lifted function's parameters: (expected return, entry index, expected RSP) → result code. */
+export function liftedParams(): binaryen.Type {
+  return binaryen.createType([i64, i32, i64]);
+}
 
 export class FunctionContext extends RegisterLocals {
   readonly flagEval: FlagEvaluator;
@@ -297,16 +310,27 @@ export class FunctionContext extends RegisterLocals {
 
   /**
    * Loads the registers this function keeps in locals from the state block
-   * (of those in `only`: after a call, what the callee can have written).
+   * (of those in `only`: after a call, what the callee can have written),
+   * or RSP from `rsp` when the caller knows the value the state block holds.
    */
-  reload(only: RegisterMask = EVERY_REGISTER): Expr[] {
+  reload(only: RegisterMask = EVERY_REGISTER, rsp?: Expr): Expr[] {
     const gprs = this.gprMask & only.gpr;
     const xmms = this.xmmMask & only.xmm;
     this.registers.reloaded(gprs, xmms);
     const registers = eachRegister(gprs, xmms);
-    const block = this.w.block(registers.flatMap((r) => this.load(r)));
+    const block = this.w.block(
+      registers.flatMap((r) =>
+        rsp !== undefined && r.gpr === 1 << RSP ? [this.setRsp(rsp)] : this.load(r),
+      ),
+    );
     this.reloadPoints.push({ block, registers, use: this.registers.usePoint() });
     return [block];
+  }
+
+  /** RSP's local set to `value`, which the state block holds too (clean). */
+  private setRsp(value: Expr): Expr {
+    this.known.gprSet(RSP, undefined);
+    return this.m.local.set(FIRST_GPR + RSP, value);
   }
 
   /** The reloads emitted since the last call, for pruning (reload-points.ts). */

@@ -16,7 +16,7 @@ import type { DiscoveredBlock, DiscoveredFunction } from "../discover.js";
 import { flagEffect, flagsLiveOut } from "../flags-liveness.js";
 import { budgetCheck, budgetPrologue, regionExit, reloadFlags } from "./budget.js";
 import type { DispatchEntry } from "./dispatcher.js";
-import { FunctionContext, PARAM_ENTRY } from "./function-context.js";
+import { FunctionContext, liftedParams, PARAM_ENTRY } from "./function-context.js";
 import {
   forwardToFast,
   forwardToTwin,
@@ -36,7 +36,7 @@ import { backEdges, planLoops, type Successors } from "./loops.js";
 import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.js";
 import { liveOut, registersLiveIn, type BlockRegisterUse } from "./register-liveness.js";
 import { pruneReload, type ReloadPoint } from "./reload-points.js";
-import { i32, i64, type Expr } from "./wasm.js";
+import { i32, type Expr } from "./wasm.js";
 import { FLUSH_MODE } from "../semantics/sse-directed.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
@@ -380,7 +380,7 @@ function emitFunctionBody(
   if (isVariant) prologue.push(...reloadFlags(ctx, a.liveIn.get(entries[0] as number) ?? 0));
   m.addFunction(
     name,
-    binaryen.createType([i64, i32]),
+    liftedParams(),
     i32,
     ctx.localTypes(),
     m.block(null, [...prologue, body, m.unreachable()], i32),

@@ -11,8 +11,9 @@ import { RegisterTracker } from "./register-tracker.js";
 import { KnownValues } from "./known-values.js";
 import { f64, i32, i64, v128, type Expr, type Size, type Wasm, type WasmType } from "./wasm.js";
 
-// Local layout after the two parameters: GPRs, XMMs, flags, temporaries.
-export const FIRST_GPR = 2;
+// Local layout after the three parameters (function-context.ts): GPRs, XMMs,
+// flags, temporaries.
+export const FIRST_GPR = 3;
 export const FIRST_XMM = FIRST_GPR + 16;
 export const FIRST_FLAG = FIRST_XMM + 16;
 const FIRST_TEMP = FIRST_FLAG + FLAG_BITS.length;
@@ -55,7 +56,7 @@ export class RegisterLocals {
     this.known = new KnownValues(w);
   }
 
-  /** Local types after the two parameters, for addFunction. */
+  /** Local types after the three parameters, for addFunction. */
   localTypes(): WasmType[] {
     return [
       ...Array<WasmType>(16).fill(i64),

@@ -32,7 +32,7 @@ import {
 } from "../semantics/sse-directed.js";
 import { regionExit } from "./budget.js";
 import type { FunctionContext } from "./function-context.js";
-import { PARAM_ENTRY, PARAM_EXPECTED_RETURN } from "./function-context.js";
+import { PARAM_ENTRY, PARAM_EXPECTED_RETURN, PARAM_EXPECTED_RSP } from "./function-context.js";
 import { i32, i64, type Expr } from "./wasm.js";
 
 /** How one wasm function is lifted with respect to MXCSR's mode. */
@@ -80,6 +80,7 @@ export function forwardToTwin(ctx: FunctionContext, twin: string, flushTwin: str
   const args = (): Expr[] => [
     m.local.get(PARAM_EXPECTED_RETURN, i64),
     m.local.get(PARAM_ENTRY, i32),
+    m.local.get(PARAM_EXPECTED_RSP, i64),
   ];
   return m.if(
     nonDefaultMode(ctx),
@@ -96,7 +97,11 @@ export function forwardToTwin(ctx: FunctionContext, twin: string, flushTwin: str
 /** The flush flavour's first statement: back to the fast version (which forwards) in any other mode. */
 export function forwardToFast(ctx: FunctionContext, fast: string): Expr {
   const m = ctx.m;
-  const args = [m.local.get(PARAM_EXPECTED_RETURN, i64), m.local.get(PARAM_ENTRY, i32)];
+  const args = [
+    m.local.get(PARAM_EXPECTED_RETURN, i64),
+    m.local.get(PARAM_ENTRY, i32),
+    m.local.get(PARAM_EXPECTED_RSP, i64),
+  ];
   return m.if(m.i32.ne(nonDefaultMode(ctx), ctx.w.c32(FLUSH_MODE)), m.return_call(fast, args, i32));
 }
 
