@@ -20,6 +20,8 @@ describe("lifted glibc fixtures behave like native ones", () => {
     { fixture: "glibc/printf" },
     { fixture: "glibc/math" },
     { fixture: "glibc/x87-ops" },
+    // MXCSR and x87 exception flags read by fetestexcept
+    { fixture: "glibc/fenv" },
     // x86-64-v2 code (SSE3–SSE4.2), every MXCSR rounding mode, software fma
     { fixture: "glibc/simd-v2" },
     // -Ofast: FTZ and DAZ set before main (crtfastmath.o)

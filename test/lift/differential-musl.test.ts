@@ -21,6 +21,8 @@ describe("lifted musl fixtures behave like native ones", () => {
     { fixture: "musl/printf" },
     { fixture: "musl/math" },
     { fixture: "musl/x87-ops" },
+    // MXCSR and x87 exception flags read by fetestexcept
+    { fixture: "musl/fenv" },
     // x86-64-v2 code (SSE3–SSE4.2) and every MXCSR rounding mode
     { fixture: "musl/simd-v2" },
     // -Ofast: FTZ and DAZ set before main (crtfastmath.o)

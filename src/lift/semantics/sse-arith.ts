@@ -8,6 +8,7 @@ import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f64, i32, v128, type Expr } from "../emit/wasm.js";
 import { dazPacked } from "./sse-directed.js";
+import { raiseInvalidIf } from "./sse-exceptions.js";
 import { imm8, readV, shuffle, writeV, zeroV } from "./sse-operands.js";
 import { roundPackedByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
@@ -73,7 +74,7 @@ function movnti(ctx: FunctionContext): void {
  * cvttpd2dq/cvtpd2dq: two doubles truncated (or rounded as MXCSR.RC says)
  * to int32 in the low dwords, the high quadword zeroed. NaN and
  * out-of-range values give the "integer indefinite" 80000000H (SDM Vol. 1
- * §4.8.3.7), not wasm's saturation.
+ * §4.8.3.7), not wasm's saturation, and raise IE.
  */
 function pd2dq(truncate: boolean) {
   return (ctx: FunctionContext): void => {
@@ -83,26 +84,32 @@ function pd2dq(truncate: boolean) {
     if (!truncate) source = roundPackedByMxcsr(ctx, "d", source);
     const lanes = ctx.let(source, v128);
     let result: Expr = zeroV(ctx);
+    let outside: Expr = w.c32(0);
     for (const lane of [0, 1]) {
       const x = ctx.let(m.f64x2.extract_lane(ctx.get(lanes, v128), lane), f64);
-      const inRange = m.i32.and(
-        m.f64.gt(ctx.get(x, f64), m.f64.const(-2147483649)),
-        m.f64.lt(ctx.get(x, f64), m.f64.const(2147483648)),
+      const inRange = ctx.let(
+        m.i32.and(
+          m.f64.gt(ctx.get(x, f64), m.f64.const(-2147483649)),
+          m.f64.lt(ctx.get(x, f64), m.f64.const(2147483648)),
+        ),
+        i32,
       );
       const converted = m.select(
-        inRange,
+        ctx.get(inRange, i32),
         m.i32.trunc_s_sat.f64(ctx.get(x, f64)),
         w.c32(0x80000000),
       );
       result = m.i32x4.replace_lane(result, lane, converted);
+      outside = m.i32.or(outside, m.i32.eqz(ctx.get(inRange, i32)));
     }
+    raiseInvalidIf(ctx, outside);
     writeV(ctx, 0, result);
   };
 }
 
 /**
  * cvttps2dq/cvtps2dq: a NaN or out-of-range lane gives the "integer
- * indefinite" 0x80000000 (SDM Vol. 2A "CVTTPS2DQ"), where wasm's
+ * indefinite" 0x80000000 (SDM Vol. 2A "CVTTPS2DQ") and IE, where wasm's
  * saturating truncation gives 0 for NaN and 0x7fffffff above the range.
  */
 function ps2dq(truncate: boolean) {
@@ -112,16 +119,17 @@ function ps2dq(truncate: boolean) {
     if (!truncate) source = roundPackedByMxcsr(ctx, "s", source);
     const x = ctx.let(source, v128);
     const limit = (v: number): Expr => m.f32x4.splat(m.f32.const(v));
-    const inRange = m.v128.and(
-      m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
-      m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
+    const inRange = ctx.let(
+      m.v128.and(
+        m.f32x4.ge(ctx.get(x, v128), limit(-2147483648)),
+        m.f32x4.lt(ctx.get(x, v128), limit(2147483648)),
+      ),
+      v128,
     );
+    raiseInvalidIf(ctx, m.i32.eqz(m.i32x4.all_true(ctx.get(inRange, v128))));
     const indefinite = m.i32x4.splat(ctx.w.c32(0x80000000));
-    writeV(
-      ctx,
-      0,
-      m.v128.bitselect(m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128)), indefinite, inRange),
-    );
+    const converted = m.i32x4.trunc_sat_f32x4_s(ctx.get(x, v128));
+    writeV(ctx, 0, m.v128.bitselect(converted, indefinite, ctx.get(inRange, v128)));
   };
 }
 

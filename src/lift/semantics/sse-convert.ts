@@ -4,9 +4,10 @@
 // conversions to floats round through sse-directed.ts.
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
-import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
+import { f32, f64, i32, i64, v128, type Expr } from "../emit/wasm.js";
 import { dazPacked, dazScalar, rounded, roundedPacked } from "./sse-directed.js";
 import { SSE_OP } from "./sse-directed-ops.js";
+import { raiseInvalidIf } from "./sse-exceptions.js";
 import { readV, scalar, setLow, writeV, type Width } from "./sse-operands.js";
 import { roundByMxcsr } from "./sse-rounding.js";
 import type { SemanticsEntry } from "./types.js";
@@ -30,7 +31,7 @@ function fromInt(width: Width) {
   };
 }
 
-/** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0. */
+/** cvt(t)sd2si/cvt(t)ss2si: out-of-range and NaN give the "integer indefinite" 0x80…0 and IE. */
 function toInt(width: Width, truncate: boolean) {
   return (ctx: FunctionContext): void => {
     const m = ctx.m;
@@ -40,12 +41,17 @@ function toInt(width: Width, truncate: boolean) {
     if (!truncate) x = roundByMxcsr(ctx, width, x);
     const v = ctx.let(width === "d" ? x : m.f64.promote(x), f64);
     const limit = size === 8 ? 9223372036854775808 : 2147483648;
-    const inRange = m.i32.and(
-      m.f64.ge(ctx.get(v, f64), m.f64.const(-limit)),
-      m.f64.lt(ctx.get(v, f64), m.f64.const(limit)),
+    const inRange = ctx.let(
+      m.i32.and(
+        m.f64.ge(ctx.get(v, f64), m.f64.const(-limit)),
+        m.f64.lt(ctx.get(v, f64), m.f64.const(limit)),
+      ),
+      i32,
     );
+    raiseInvalidIf(ctx, m.i32.eqz(ctx.get(inRange, i32)));
     const indefinite = size === 8 ? w.c64(-(1n << 63n)) : w.c64(0x80000000);
-    ctx.write(0, m.select(inRange, m.i64.trunc_s_sat.f64(ctx.get(v, f64)), indefinite));
+    const converted = m.i64.trunc_s_sat.f64(ctx.get(v, f64));
+    ctx.write(0, m.select(ctx.get(inRange, i32), converted, indefinite));
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from "./sse-operands.js";
 import { dazPacked, dazScalar, rounded, roundedPacked } from "./sse-directed.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
+import { raiseInvalidIf, signalingPredicate, unordered, unorderedLanes } from "./sse-exceptions.js";
 import type { SemanticsEntry } from "./types.js";
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
@@ -54,11 +55,14 @@ function scalarOp(op: ScalarOp, width: Width) {
       case "sqrt":
         r = ops.sqrt(B());
         break;
-      // x86 min/max return the second operand when unordered or both zero.
+      // x86 min/max return the second operand when unordered or both zero,
+      // and raise IE when either is a NaN.
       case "min":
+        raiseInvalidIf(ctx, unordered(ctx, width, A, B));
         r = m.select(ops.lt(A(), B()), A(), B());
         break;
       case "max":
+        raiseInvalidIf(ctx, unordered(ctx, width, A, B));
         r = m.select(ops.gt(A(), B()), A(), B());
         break;
       default:
@@ -84,6 +88,8 @@ function packedOp(op: ScalarOp, width: Width) {
     const b = ctx.let(read(1), v128);
     const A = (): Expr => ctx.get(a, v128);
     const B = (): Expr => ctx.get(b, v128);
+    // min and max raise IE when a lane meets a NaN.
+    if (op === "min" || op === "max") raiseInvalidIf(ctx, unorderedLanes(ctx, width, A, B));
     let r: Expr;
     if (op === "sqrt") r = ops.sqrt(B());
     else if (op === "min") r = m.v128.bitselect(A(), B(), ops.lt(A(), B()));
@@ -132,6 +138,10 @@ function compareFlags(width: Width) {
     const type = width === "d" ? f64 : f32;
     const a = ctx.let(dazScalar(ctx, type, scalar(ctx, 0, width)), type);
     const b = ctx.let(dazScalar(ctx, type, scalar(ctx, 1, width)), type);
+    // comisd is the ordered compare: a QNaN raises IE too (ucomisd: only an SNaN, not tracked).
+    const ordered = ctx.ins.mnemonic === Mnemonic.Comisd || ctx.ins.mnemonic === Mnemonic.Comiss;
+    const get = (x: number) => (): Expr => ctx.get(x, type);
+    if (ordered) raiseInvalidIf(ctx, unordered(ctx, width, get(a), get(b)));
     ctx.setFloatCompareFlags(width === "d" ? 8 : 4, a, b);
     ctx.clearFlags(OF | SF | AF);
   };
@@ -181,6 +191,10 @@ function compareMask(width: Width) {
     const a = ctx.let(dazScalar(ctx, type, scalar(ctx, 0, width)), type);
     const b = ctx.let(dazScalar(ctx, type, scalar(ctx, 1, width)), type);
     const compare = { ...ops, or: m.i32.or, not: m.i32.eqz };
+    if (signalingPredicate(imm8(ctx))) {
+      const get = (x: number) => (): Expr => ctx.get(x, type);
+      raiseInvalidIf(ctx, unordered(ctx, width, get(a), get(b)));
+    }
     const cond = comparePredicate(
       imm8(ctx),
       compare,
