@@ -33,6 +33,14 @@ export const STATE_X87_CW = STATE_BASE + 0x204;
 export const STATE_X87_SW = STATE_BASE + 0x208;
 export const STATE_X87_TAG = STATE_BASE + 0x20c;
 export const stateX87 = (index: number): number => STATE_BASE + 0x210 + index * 10;
+/**
+ * Non-zero (FLAG_WATCH) once the program has written MXCSR or read it in a
+ * fenv function (feclearexcept, fetestexcept…): from then on float code
+ * runs in its checked flavour, which raises the exception flags of
+ * arithmetic (semantics/sse-directed.ts).
+ */
+export const STATE_FLAG_WATCH = STATE_BASE + 0x260;
+export const FLAG_WATCH = 0x10000;
 /** The trap record the lifted code fills before it stops: pc, kind, detail. */
 export const STATE_TRAP_PC = STATE_BASE + 0x280;
 export const STATE_TRAP_ID = STATE_BASE + 0x288;

@@ -12,6 +12,7 @@ import {
   PAGE_SIZE,
   STACK_TOP,
   STATE_END,
+  STATE_FLAG_WATCH,
   STATE_MXCSR,
   STATE_RIP,
   STATE_X87_CW,
@@ -179,6 +180,7 @@ export function setupStack(
   v.setBigUint64(stateGpr(4), BigInt(sp), true);
   v.setBigUint64(STATE_RIP, BigInt(image.entry), true);
   v.setUint32(STATE_MXCSR, 0x1f80, true);
+  v.setUint32(STATE_FLAG_WATCH, 0, true);
   // FNINIT state: all exceptions masked, 64-bit precision, round to nearest.
   v.setUint32(STATE_X87_CW, 0x37f, true);
 }

@@ -75,6 +75,12 @@ export class FunctionContext extends RegisterLocals {
   roundingTwin = false;
   /** The flush flavour: MXCSR is FTZ|DAZ, rounding to nearest (sse-flush.ts). */
   flushing = false;
+  /**
+   * Whether the function reads the x87 exception state too (fnstsw,
+   * fnstenv): a fenv function (fetestexcept, feclearexcept), whose stmxcsr
+   * starts the watch on MXCSR's flags (semantics/sse-directed.ts).
+   */
+  fenvFunction = false;
   private readonly reloadPoints: ReloadPoint[] = [];
 
   constructor(

@@ -37,7 +37,7 @@ import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.j
 import { liveOut, registersLiveIn, type BlockRegisterUse } from "./register-liveness.js";
 import { pruneReload, type ReloadPoint } from "./reload-points.js";
 import { i32, type Expr } from "./wasm.js";
-import { FLUSH_MODE } from "../semantics/sse-directed.js";
+import { FLUSH_MODE, X87_STATUS_READERS } from "../semantics/sse-directed.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
 
@@ -246,6 +246,9 @@ function emitFunctionBody(
   ctx.roundingChecked = rounding.checked;
   ctx.roundingTwin = rounding.twin !== undefined;
   ctx.flushing = rounding.fast !== undefined;
+  ctx.fenvFunction = [...fn.blocks.values()].some((b) =>
+    b.instructions.some((ins) => X87_STATUS_READERS.has(ins.mnemonic)),
+  );
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {

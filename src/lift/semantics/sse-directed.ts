@@ -13,11 +13,24 @@
 // (at most the smallest normal) or an operand denormal, the only cases
 // where they change anything. A NaN operand's propagation does not depend
 // on the mode and stays wasm's (the CPU's). Without checks wasm's result
-// stands: the function runs only while MXCSR is in its default mode.
+// stands: the function runs only while MXCSR is in its default mode and
+// the program has not yet read or written MXCSR.
+//
+// Exception flags: a checked function also hands an infinite or NaN result
+// to the exact helper in every mode, which raises ZE, OE or IE (and PE) as
+// the CPU does: 1/0, overflow, 0/0, ∞ − ∞, √−1. Checked functions run once
+// the program has written MXCSR or read it in a fenv function — one that
+// reads the x87 exception state too, as feclearexcept, fetestexcept and
+// feholdexcept do (STATE_FLAG_WATCH) — so flags raised before a program
+// first clears or tests them are not seen. A plain read does not count:
+// glibc's sin and cos read MXCSR on every call, and musl's feclearexcept
+// writes it only when a flag is set. The fast versions cannot afford the
+// check: on cpu-bench's nbody and matmul every way tried cost 1.7× to 2.5×
+// (sse-exceptions.ts).
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
-import { STATE_MXCSR } from "../guest-layout.js";
+import { FLAG_WATCH, STATE_FLAG_WATCH, STATE_MXCSR } from "../guest-layout.js";
 import { encodeSse, SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { directedHelper, SSE_IMPORT } from "./sse-directed-wasm.js";
 import {
@@ -51,7 +64,9 @@ function checks(ctx: FunctionContext): boolean {
 
 /** MXCSR's RC, FTZ and DAZ bits, zero in the default mode: one load, at the first use in a block. */
 function floatMode(ctx: FunctionContext): Expr {
-  return ctx.floatMode(() => nonDefaultMode(ctx));
+  return ctx.floatMode(() =>
+    ctx.m.i32.and(ctx.m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(MODE_MASK)),
+  );
 }
 
 /**
@@ -147,21 +162,22 @@ export function rounded(
         ? m.f32.eq(m.local.get(local, f32), m.local.get(local, f32))
         : ctx.w.c32(1);
   const inputs = (op === SSE_OP.SQRT ? [b] : [a, b]).filter((o) => o !== undefined);
-  const noNaNInput = inputs.reduce<Expr>(
-    (all, o) => m.i32.and(all, isNumber(o.local, o.type)),
-    ctx.w.c32(1),
-  );
+  const noNaNInput = (): Expr =>
+    inputs.reduce<Expr>((all, o) => m.i32.and(all, isNumber(o.local, o.type)), ctx.w.c32(1));
   // A NaN result from NaN operands keeps wasm's propagation; one from an
   // invalid operation (0/0, ∞ − ∞, √−1) comes back as the default NaN with IE.
-  const result = directed(
-    ctx,
-    op,
-    width,
-    (i) => float(i === 0 ? a : b),
-    (i) => operand(i === 0 ? a : b),
-  );
+  const exact = (): Expr =>
+    directed(
+      ctx,
+      op,
+      width,
+      (i) => float(i === 0 ? a : b),
+      (i) => operand(i === 0 ? a : b),
+    );
+  const result = exact();
   const replace = m.local.set(r, result);
-  const rounds = m.i32.or(ops.eq(ctx.get(r, type), ctx.get(r, type)), noNaNInput);
+  const isRounded = (): Expr => m.i32.or(ops.eq(ctx.get(r, type), ctx.get(r, type)), noNaNInput());
+  const rounds = isRounded();
   const suspect = [...inputs, { local: r, type }].reduce<Expr>(
     (any, o) =>
       m.i32.or(
@@ -171,6 +187,11 @@ export function rounded(
     ctx.w.c32(0),
   );
   ctx.emit(m.if(floatMode(ctx), m.if(rounds, m.if(modeMatters(ctx, suspect), replace))));
+  // In any mode, an infinite or NaN result gets the exact helper's flags.
+  if (op !== SSE_OP.FROM_INT) {
+    const special = m.i32.eqz(ops.lt(ops.abs(ctx.get(r, type)), ops.const(Infinity)));
+    ctx.emit(m.if(special, m.if(isRounded(), m.local.set(r, exact()))));
+  }
   return ctx.get(r, type);
 }
 
@@ -233,36 +254,52 @@ export function roundedPacked(
     return tiny(ctx, v, t);
   };
   const lanes: Expr[] = [];
+  const specialLanes: Expr[] = [];
   for (let i = 0; i < count; i++) {
     const current = (): Expr =>
       width === "d"
         ? m.f64x2.extract_lane(ctx.get(r, v128), i)
         : m.f32x4.extract_lane(ctx.get(r, v128), i);
-    const value = directed(
-      ctx,
-      op,
-      width,
-      (k) => laneFloat(k === 0 ? a : b, i),
-      (k) => lane(k === 0 ? a : b, i),
-    );
-    const replaced =
-      width === "d"
+    const replaced = (): Expr => {
+      const value = directed(
+        ctx,
+        op,
+        width,
+        (k) => laneFloat(k === 0 ? a : b, i),
+        (k) => lane(k === 0 ? a : b, i),
+      );
+      return width === "d"
         ? m.f64x2.replace_lane(ctx.get(r, v128), i, value)
         : m.f32x4.replace_lane(ctx.get(r, v128), i, value);
-    const noNaNInput = inputs.reduce<Expr>(
-      (all, o) => m.i32.and(all, isNumber(o, i)),
-      ctx.w.c32(1),
-    );
+    };
+    const noNaNInput = (): Expr =>
+      inputs.reduce<Expr>((all, o) => m.i32.and(all, isNumber(o, i)), ctx.w.c32(1));
     // As rounded(): NaN operands keep wasm's propagation, invalid operations go too.
-    const rounds = m.i32.or(ops.eq(current(), current()), noNaNInput);
+    const rounds = (): Expr => m.i32.or(ops.eq(current(), current()), noNaNInput());
     const suspect = inputs.reduce<Expr>(
       (any, o) => m.i32.or(any, tinyLane(o, i)),
       tiny(ctx, current, laneType),
     );
-    lanes.push(m.if(rounds, m.if(modeMatters(ctx, suspect), m.local.set(r, replaced))));
+    lanes.push(m.if(rounds(), m.if(modeMatters(ctx, suspect), m.local.set(r, replaced()))));
+    // As rounded(): in any mode, an infinite or NaN lane gets the exact helper's flags.
+    const special = m.i32.eqz(ops.lt(ops.abs(current()), ops.const(Infinity)));
+    specialLanes.push(m.if(m.i32.and(special, rounds()), m.local.set(r, replaced())));
   }
   ctx.emit(m.if(floatMode(ctx), m.block(null, lanes)));
+  if (op !== SSE_OP.FROM_INT) {
+    ctx.emit(m.if(anySpecialLane(ctx, width, ctx.get(r, v128)), m.block(null, specialLanes)));
+  }
   return ctx.get(r, v128);
+}
+
+/** Non-zero when a lane of the packed `v` (doubles for "d", singles for "s") is infinite or NaN. */
+function anySpecialLane(ctx: FunctionContext, width: Width, v: Expr): Expr {
+  const m = ctx.m;
+  const finite =
+    width === "d"
+      ? m.i64x2.all_true(m.f64x2.lt(m.f64x2.abs(v), m.f64x2.splat(m.f64.const(Infinity))))
+      : m.i32x4.all_true(m.f32x4.lt(m.f32x4.abs(v), m.f32x4.splat(m.f32.const(Infinity))));
+  return m.i32.eqz(finite);
 }
 
 /**
@@ -294,10 +331,20 @@ function dazOn(ctx: FunctionContext): Expr {
   return m.i32.ne(m.i32.and(floatMode(ctx), ctx.w.c32(DAZ)), ctx.w.c32(0));
 }
 
-/** Non-zero when MXCSR is not in its default mode: RC not nearest, FTZ or DAZ (a fresh load). */
+/**
+ * Non-zero when a function must run its checked flavour (a fresh load):
+ * MXCSR is not in its default mode (RC not nearest, FTZ or DAZ: those
+ * bits), or the program has written MXCSR (FLAG_WATCH).
+ */
 export function nonDefaultMode(ctx: FunctionContext): Expr {
   const m = ctx.m;
-  return m.i32.and(m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(MODE_MASK));
+  const mode = m.i32.and(m.i32.load(0, 4, ctx.w.c32(STATE_MXCSR)), ctx.w.c32(MODE_MASK));
+  return m.i32.or(mode, m.i32.load(0, 4, ctx.w.c32(STATE_FLAG_WATCH)));
+}
+
+/** Marks that the program watches MXCSR's flags (ldmxcsr, a fenv function's stmxcsr): they count from now on. */
+export function watchFlags(ctx: FunctionContext): void {
+  ctx.emit(ctx.m.i32.store(0, 4, ctx.w.c32(STATE_FLAG_WATCH), ctx.w.c32(FLAG_WATCH)));
 }
 
 /** The mnemonics whose results round (to a float format) through rounded()/roundedPacked(). */
@@ -356,6 +403,14 @@ export const DAZ_MNEMONICS: ReadonlySet<Mnemonic> = new Set([
   Mnemonic.Roundss,
   Mnemonic.Roundpd,
   Mnemonic.Roundps,
+]);
+
+/** Instructions that read the x87 exception flags: with stmxcsr, the mark of a fenv function. */
+export const X87_STATUS_READERS: ReadonlySet<Mnemonic> = new Set([
+  Mnemonic.Fnstsw,
+  Mnemonic.Fstsw,
+  Mnemonic.Fnstenv,
+  Mnemonic.Fstenv,
 ]);
 
 /** Instructions that write MXCSR, so RC may change inside a function. */

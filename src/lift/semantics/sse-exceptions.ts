@@ -6,17 +6,17 @@
 // that changes: the result is the masked response. Each costs one branch,
 // rarely taken.
 //
-// Arithmetic in the default mode (round to nearest, no FTZ or DAZ) raises
-// no flags: ZE, OE and IE from 1/0, overflow, 0/0, ∞ − ∞ or √−1 are left
-// out (in directed modes the exact helpers raise them). Measured on
-// cpu-bench's nbody and matmul kernels, every way of checking tried cost
-// far too much: the exact helper called after each infinite or NaN result
-// 2.5× slower (V8 spills the floats live across a call even on a path not
+// Arithmetic raises ZE, OE and IE (1/0, overflow, 0/0, ∞ − ∞, √−1) only
+// in its checked flavour (sse-directed.ts), which runs in a directed mode
+// and once the program watches the flags. The fast versions cannot afford
+// any check: on cpu-bench's nbody and matmul every way tried cost far too
+// much — the exact helper called after each infinite or NaN result 2.5×
+// slower (V8 spills the floats live across a call even on a path not
 // taken), a branch computing the flags after each operation 1.9×, one
 // branch per block on the results 1.9–2×, a residue sum (x − x) per
 // operation with the flags worked out at the block's end about 1.7×
 // (operands kept live to the end). PE, UE, DE and IE from a signalling NaN
-// are not tracked in the default mode either.
+// are not tracked in the default mode.
 import type { FunctionContext } from "../emit/function-context.js";
 import type { Expr } from "../emit/wasm.js";
 import { STATE_MXCSR } from "../guest-layout.js";

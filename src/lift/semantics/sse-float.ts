@@ -20,7 +20,7 @@ import {
   zeroV,
   type Width,
 } from "./sse-operands.js";
-import { dazPacked, dazScalar, rounded, roundedPacked } from "./sse-directed.js";
+import { dazPacked, dazScalar, rounded, roundedPacked, watchFlags } from "./sse-directed.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
 import { raiseInvalidIf, signalingPredicate, unordered, unorderedLanes } from "./sse-exceptions.js";
 import type { SemanticsEntry } from "./types.js";
@@ -270,13 +270,16 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
   [Mnemonic.Shufpd, shufpd],
   [
     Mnemonic.Stmxcsr,
-    (c) =>
-      c.emit(c.m.i32.store(0, 1, c.pointer(c.memory()), c.m.i32.load(0, 4, c.w.c32(STATE_MXCSR)))),
+    (c) => {
+      c.emit(c.m.i32.store(0, 1, c.pointer(c.memory()), c.m.i32.load(0, 4, c.w.c32(STATE_MXCSR))));
+      if (c.fenvFunction) watchFlags(c);
+    },
   ],
   [
     Mnemonic.Ldmxcsr,
     (c) => {
       c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_MXCSR), c.m.i32.load(0, 1, c.pointer(c.memory()))));
+      watchFlags(c);
       c.forgetRounding();
     },
   ],
