@@ -34,7 +34,7 @@ export const STATE_X87_SW = STATE_BASE + 0x208;
 export const STATE_X87_TAG = STATE_BASE + 0x20c;
 export const stateX87 = (index: number): number => STATE_BASE + 0x210 + index * 10;
 /**
- * Non-zero (FLAG_WATCH) once the program has written MXCSR or read it in a
+ * Non-zero (FLAG_WATCH) once the program has read or written MXCSR in a
  * fenv function (feclearexcept, fetestexcept…): from then on float code
  * runs in its checked flavour, which raises the exception flags of
  * arithmetic (semantics/sse-directed.ts).

@@ -78,7 +78,7 @@ export class FunctionContext extends RegisterLocals {
   /**
    * Whether the function reads the x87 exception state too (fnstsw,
    * fnstenv): a fenv function (fetestexcept, feclearexcept), whose stmxcsr
-   * starts the watch on MXCSR's flags (semantics/sse-directed.ts).
+   * or ldmxcsr starts the watch on MXCSR's flags (semantics/sse-directed.ts).
    */
   fenvFunction = false;
   private readonly reloadPoints: ReloadPoint[] = [];

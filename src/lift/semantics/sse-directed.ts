@@ -19,14 +19,14 @@
 // Exception flags: a checked function also hands an infinite or NaN result
 // to the exact helper in every mode, which raises ZE, OE or IE (and PE) as
 // the CPU does: 1/0, overflow, 0/0, ∞ − ∞, √−1. Checked functions run once
-// the program has written MXCSR or read it in a fenv function — one that
-// reads the x87 exception state too, as feclearexcept, fetestexcept and
+// the program has read or written MXCSR in a fenv function — one that reads
+// the x87 exception state too, as feclearexcept, fetestexcept and
 // feholdexcept do (STATE_FLAG_WATCH) — so flags raised before a program
-// first clears or tests them are not seen. A plain read does not count:
-// glibc's sin and cos read MXCSR on every call, and musl's feclearexcept
-// writes it only when a flag is set. The fast versions cannot afford the
-// check: on cpu-bench's nbody and matmul every way tried cost 1.7× to 2.5×
-// (sse-exceptions.ts).
+// first clears or tests them are not seen. Other MXCSR accesses do not
+// count: glibc's sin and cos read MXCSR on every call, fesetround and
+// -ffast-math's start-up (FTZ and DAZ) write it, and none of them is about
+// the flags. The fast versions cannot afford the check: on cpu-bench's
+// nbody and matmul every way tried cost 1.7× to 2.5× (sse-exceptions.ts).
 import { Mnemonic } from "iced-x86";
 import type { FunctionContext } from "../emit/function-context.js";
 import { f32, f64, i64, v128, type Expr } from "../emit/wasm.js";
@@ -342,7 +342,7 @@ export function nonDefaultMode(ctx: FunctionContext): Expr {
   return m.i32.or(mode, m.i32.load(0, 4, ctx.w.c32(STATE_FLAG_WATCH)));
 }
 
-/** Marks that the program watches MXCSR's flags (ldmxcsr, a fenv function's stmxcsr): they count from now on. */
+/** Marks that the program watches MXCSR's flags (a fenv function's stmxcsr or ldmxcsr): they count from now on. */
 export function watchFlags(ctx: FunctionContext): void {
   ctx.emit(ctx.m.i32.store(0, 4, ctx.w.c32(STATE_FLAG_WATCH), ctx.w.c32(FLAG_WATCH)));
 }

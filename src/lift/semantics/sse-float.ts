@@ -279,7 +279,7 @@ export const sseFloatSemantics: readonly SemanticsEntry[] = [
     Mnemonic.Ldmxcsr,
     (c) => {
       c.emit(c.m.i32.store(0, 4, c.w.c32(STATE_MXCSR), c.m.i32.load(0, 1, c.pointer(c.memory()))));
-      watchFlags(c);
+      if (c.fenvFunction) watchFlags(c);
       c.forgetRounding();
     },
   ],
