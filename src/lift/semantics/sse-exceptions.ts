@@ -31,28 +31,24 @@ export function raiseInvalidIf(ctx: FunctionContext, condition: Expr): void {
   ctx.emit(m.if(condition, raised));
 }
 
-/** Non-zero when the scalar `a` or `b` (doubles for "d", singles for "s") is NaN. */
+/**
+ * Non-zero when `a` or `b` (doubles for "d", singles for "s") is NaN: the
+ * scalars, or with `packed` any lane of the vectors.
+ */
 export function unordered(
   ctx: FunctionContext,
   width: "d" | "s",
   a: () => Expr,
   b: () => Expr,
+  packed = false,
 ): Expr {
   const m = ctx.m;
-  const ops = width === "d" ? m.f64 : m.f32;
-  return m.i32.or(ops.ne(a(), a()), ops.ne(b(), b()));
-}
-
-/** Non-zero when a lane of the packed `a` or `b` is NaN. */
-export function unorderedLanes(
-  ctx: FunctionContext,
-  width: "d" | "s",
-  a: () => Expr,
-  b: () => Expr,
-): Expr {
-  const m = ctx.m;
-  const ops = width === "d" ? m.f64x2 : m.f32x4;
-  return m.v128.any_true(m.v128.or(ops.ne(a(), a()), ops.ne(b(), b())));
+  if (!packed) {
+    const ops = width === "d" ? m.f64 : m.f32;
+    return m.i32.or(ops.ne(a(), a()), ops.ne(b(), b()));
+  }
+  const lanes = width === "d" ? m.f64x2 : m.f32x4;
+  return m.v128.any_true(m.v128.or(lanes.ne(a(), a()), lanes.ne(b(), b())));
 }
 
 /** Whether cmpsd/cmppd's predicate (imm8 0–7) signals on a QNaN: LT, LE, NLT, NLE. */

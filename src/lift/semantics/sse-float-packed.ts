@@ -11,7 +11,7 @@ import { f32, f64, v128, type Expr } from "../emit/wasm.js";
 import { dazPacked, rounded, roundedPacked } from "./sse-directed.js";
 import { comparePredicate } from "./sse-float.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
-import { raiseInvalidIf, signalingPredicate, unorderedLanes } from "./sse-exceptions.js";
+import { raiseInvalidIf, signalingPredicate, unordered } from "./sse-exceptions.js";
 import { imm8, readV, scalar, setLow, shuffle, writeV, zeroV, type Width } from "./sse-operands.js";
 import type { SemanticsEntry } from "./types.js";
 
@@ -28,7 +28,7 @@ function compareMask(width: Width) {
     const compare = { ...ops, or: m.v128.or, not: m.v128.not };
     if (signalingPredicate(imm8(ctx))) {
       const get = (x: number) => (): Expr => ctx.get(x, v128);
-      raiseInvalidIf(ctx, unorderedLanes(ctx, width, get(a), get(b)));
+      raiseInvalidIf(ctx, unordered(ctx, width, get(a), get(b), true));
     }
     const mask = comparePredicate(
       imm8(ctx),

@@ -22,7 +22,7 @@ import {
 } from "./sse-operands.js";
 import { dazPacked, dazScalar, rounded, roundedPacked, watchFlags } from "./sse-directed.js";
 import { SSE_OP, type SseOp } from "./sse-directed-ops.js";
-import { raiseInvalidIf, signalingPredicate, unordered, unorderedLanes } from "./sse-exceptions.js";
+import { raiseInvalidIf, signalingPredicate, unordered } from "./sse-exceptions.js";
 import type { SemanticsEntry } from "./types.js";
 
 type ScalarOp = "add" | "sub" | "mul" | "div" | "min" | "max" | "sqrt";
@@ -89,7 +89,7 @@ function packedOp(op: ScalarOp, width: Width) {
     const A = (): Expr => ctx.get(a, v128);
     const B = (): Expr => ctx.get(b, v128);
     // min and max raise IE when a lane meets a NaN.
-    if (op === "min" || op === "max") raiseInvalidIf(ctx, unorderedLanes(ctx, width, A, B));
+    if (op === "min" || op === "max") raiseInvalidIf(ctx, unordered(ctx, width, A, B, true));
     let r: Expr;
     if (op === "sqrt") r = ops.sqrt(B());
     else if (op === "min") r = m.v128.bitselect(A(), B(), ops.lt(A(), B()));
