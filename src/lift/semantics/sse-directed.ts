@@ -14,7 +14,7 @@
 // where they change anything. A NaN operand's propagation does not depend
 // on the mode and stays wasm's (the CPU's). Without checks wasm's result
 // stands: the function runs only while MXCSR is in its default mode and
-// the program has not yet read or written MXCSR.
+// the program does not watch the flags (below).
 //
 // Exception flags: a checked function also hands an infinite or NaN result
 // to the exact helper in every mode, which raises ZE, OE or IE (and PE) as
@@ -282,11 +282,13 @@ export function roundedPacked(
     );
     lanes.push(m.if(rounds(), m.if(modeMatters(ctx, suspect), m.local.set(r, replaced()))));
     // As rounded(): in any mode, an infinite or NaN lane gets the exact helper's flags.
-    const special = m.i32.eqz(ops.lt(ops.abs(current()), ops.const(Infinity)));
-    specialLanes.push(m.if(m.i32.and(special, rounds()), m.local.set(r, replaced())));
+    if (op !== SSE_OP.FROM_INT) {
+      const special = m.i32.eqz(ops.lt(ops.abs(current()), ops.const(Infinity)));
+      specialLanes.push(m.if(m.i32.and(special, rounds()), m.local.set(r, replaced())));
+    }
   }
   ctx.emit(m.if(floatMode(ctx), m.block(null, lanes)));
-  if (op !== SSE_OP.FROM_INT) {
+  if (specialLanes.length > 0) {
     ctx.emit(m.if(anySpecialLane(ctx, width, ctx.get(r, v128)), m.block(null, specialLanes)));
   }
   return ctx.get(r, v128);
