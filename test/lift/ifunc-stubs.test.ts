@@ -15,26 +15,36 @@ import {
   type DiscoveredFunction,
 } from "../../src/lift/discover.js";
 import { unselectableFeature } from "../../src/lift/feature-skip.js";
-import { createGuestImage } from "../../src/lift/guest-image.js";
+import { createGuestImage, type GuestImage } from "../../src/lift/guest-image.js";
 import { resolveIfuncStubs, stubCalls, type StubCall } from "../../src/lift/ifunc-stubs.js";
 import { touchedByCalls } from "../../src/lift/call-summaries.js";
 import { ShardLift } from "../../src/lift/lift-shard.js";
 import { packageRoot } from "../../src/package-root.js";
 
+/** glibc hello's guest image and a decoder over its code (the caller disposes of it). */
+function glibcHello(): { image: GuestImage; decoder: CodeDecoder } {
+  const path = join(packageRoot(), "fixtures", "bin", "glibc", "hello");
+  const image = createGuestImage("hello", parseElf64(readFileSync(path)));
+  return { image, decoder: new CodeDecoder(image.codeRanges) };
+}
+
+/** The addresses R_X86_64_IRELATIVE relocations fill: the IFUNC slots. */
+function irelativeSlots(image: GuestImage): Set<number> {
+  return new Set(
+    image.elf
+      .relocations()
+      .filter((r) => r.type === R_X86_64_IRELATIVE)
+      .map((r) => Number(r.offset)),
+  );
+}
+
 describe("resolveIfuncStubs", () => {
   it("gives glibc's IFUNC stubs their resolvers' implementations as tail-call targets", () => {
-    const path = join(packageRoot(), "fixtures", "bin", "glibc", "hello");
-    const image = createGuestImage("hello", parseElf64(readFileSync(path)));
-    const decoder = new CodeDecoder(image.codeRanges);
+    const { image, decoder } = glibcHello();
     try {
       const before = discover(image, decoder);
       const after = resolveIfuncStubs(image, before);
-      const slots = new Set(
-        image.elf
-          .relocations()
-          .filter((r) => r.type === R_X86_64_IRELATIVE)
-          .map((r) => Number(r.offset)),
-      );
+      const slots = irelativeSlots(image);
       expect(slots.size).toBeGreaterThan(0);
       const stubs = [...after.functions.values()].flatMap((fn) =>
         [...fn.blocks.values()]
@@ -63,17 +73,10 @@ describe("resolveIfuncStubs", () => {
 
 describe("stubCalls", () => {
   it("lets callers of a stub function read its slot and call the CPU model's candidates in place", () => {
-    const path = join(packageRoot(), "fixtures", "bin", "glibc", "hello");
-    const image = createGuestImage("hello", parseElf64(readFileSync(path)));
-    const decoder = new CodeDecoder(image.codeRanges);
+    const { image, decoder } = glibcHello();
     try {
       const discovery = resolveIfuncStubs(image, discover(image, decoder));
-      const slots = new Set(
-        image.elf
-          .relocations()
-          .filter((r) => r.type === R_X86_64_IRELATIVE)
-          .map((r) => Number(r.offset)),
-      );
+      const slots = irelativeSlots(image);
       const selectable = (fn: DiscoveredFunction): boolean => unselectableFeature(fn) === undefined;
       const calls = stubCalls(discovery.functions, selectable);
       expect(calls.size).toBeGreaterThan(5);
@@ -100,9 +103,7 @@ describe("stubCalls", () => {
   });
 
   it("makes glibc's calls to strlen and the like read the slot and call the implementation directly", () => {
-    const path = join(packageRoot(), "fixtures", "bin", "glibc", "hello");
-    const image = createGuestImage("hello", parseElf64(readFileSync(path)));
-    const decoder = new CodeDecoder(image.codeRanges);
+    const { image, decoder } = glibcHello();
     let text: string;
     let calls: Map<number, StubCall>;
     try {

@@ -73,6 +73,8 @@ interface FunctionAnalysis {
   readonly resumable: (address: number) => boolean;
   /** Blocks that end in a call or syscall whose continuation is in the function. */
   readonly callBlocks: ReadonlySet<number>;
+  /** Whether the function reads the x87 exception state (FunctionContext.fenvFunction). */
+  readonly fenvFunction: boolean;
 }
 
 export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
@@ -131,6 +133,9 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     liveIn,
     resumable,
     callBlocks,
+    fenvFunction: [...fn.blocks.values()].some((b) =>
+      b.instructions.some((ins) => X87_STATUS_READERS.has(ins.mnemonic)),
+    ),
   };
 
   const name = functionName(fn.entry);
@@ -246,9 +251,7 @@ function emitFunctionBody(
   ctx.roundingChecked = rounding.checked;
   ctx.roundingTwin = rounding.twin !== undefined;
   ctx.flushing = rounding.fast !== undefined;
-  ctx.fenvFunction = [...fn.blocks.values()].some((b) =>
-    b.instructions.some((ins) => X87_STATUS_READERS.has(ins.mnemonic)),
-  );
+  ctx.fenvFunction = a.fenvFunction;
   const members = new Set(blocks.map((b) => b.start));
   const inside = new Map<number, number[]>();
   for (const b of blocks) {
