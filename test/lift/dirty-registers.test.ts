@@ -1,12 +1,23 @@
 // The dirty-register estimate (src/lift/emit/dirty-registers.ts): which
 // registers a spill must store. It may over-approximate, never under: a
 // register it misses would reach the state block stale. The differential
-// tests check whole programs; these check the rules on small blocks.
-import { describe, expect, it } from "vitest";
+// tests check whole programs; these check the rules on small blocks, and
+// that an edge into a join stores what the join does not take as dirty.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { CodeDecoder } from "../../src/lift/decode.js";
 import type { DiscoveredBlock } from "../../src/lift/discover.js";
 import { dirtyAfter, dirtyAtEntry, registersWritten } from "../../src/lift/emit/dirty-registers.js";
+import { liftElf } from "../../src/lift/lift-elf.js";
+import { runLifted } from "../../src/vkernel/run.js";
 import { decodedBlock } from "./decoded-block.js";
+import { runNativeElf } from "./semantics-harness.js";
+import { resultRegisters, snippetElf } from "./snippet-elf.js";
+
+const dir = mkdtempSync(join(tmpdir(), "megalift-dirty-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const RAX = 1 << 0;
 const RCX = 1 << 1;
@@ -107,5 +118,69 @@ describe("dirtyAtEntry", () => {
     } finally {
       decoder.dispose();
     }
+  });
+});
+
+describe("a join's dirty registers", () => {
+  // A (0x1000): test eax, eax; je C
+  // B (0x1004): mov ecx, 1                        → RCX, falls into C
+  // C (0x1009): nop                                (entered from A and B)
+  const bytes = [
+    ...[0x85, 0xc0], // test eax, eax
+    ...[0x74, 0x05], // je 0x1009
+    ...[0xb9, 0x01, 0x00, 0x00, 0x00], // mov ecx, 1
+    0x90, // nop
+  ];
+
+  it("are the union over the edges in, or with `joins` those dirty on every edge", () => {
+    const { decoder, block } = decoded(bytes);
+    try {
+      const a = block(0x1000, 2);
+      const b = block(0x1004, 1);
+      const c = block(0x1009, 1);
+      const successors = new Map([
+        [a.start, [c.start, b.start]],
+        [b.start, [c.start]],
+        [c.start, []],
+      ]);
+      expect(dirtyAtEntry([a, b, c], successors).get(c.start)).toEqual({ gpr: RCX, xmm: 0 });
+      const joined = dirtyAtEntry([a, b, c], successors, undefined, new Set([c.start]));
+      expect(joined.get(c.start)).toEqual({ gpr: 0, xmm: 0 });
+      expect(joined.get(b.start)).toEqual({ gpr: 0, xmm: 0 });
+    } finally {
+      decoder.dispose();
+    }
+  });
+
+  it("are stored on the edge that brings them: a callee after the join reads them", async () => {
+    // RCX is written on one way into the join only; the call after the join
+    // does not store it, so f reads it from the state block only if the
+    // edge stored it. f copies it to RDX.
+    const snippet = [
+      ...[0xb8, 0x01, 0x00, 0x00, 0x00], // 00 mov eax, 1
+      ...[0x85, 0xc0], // 05 test eax, eax
+      ...[0x74, 0x05], // 07 jz 0x0e (not taken)
+      ...[0xb9, 0x07, 0x00, 0x00, 0x00], // 09 mov ecx, 7
+      ...[0xe8, 0x02, 0x00, 0x00, 0x00], // 0e call f (0x15), the join
+      ...[0xeb, 0x04], // 13 jmp 0x19 (the epilogue)
+      ...[0x48, 0x89, 0xca], // 15 f: mov rdx, rcx
+      0xc3, // 18 ret
+    ];
+    const elf = snippetElf(snippet);
+    const native = runNativeElf(elf, dir, "join-spill");
+    expect(native.status).toBe(0);
+    const out: Uint8Array[] = [];
+    const status = await runLifted({
+      module: await WebAssembly.compile(liftElf("join-spill", elf).wasm),
+      elfBytes: elf,
+      root: dir,
+      argv: ["join-spill"],
+      env: [],
+      stdout: (b) => out.push(b),
+      stderr: () => undefined,
+    });
+    expect(status).toBe(0);
+    expect(resultRegisters(native.stdout).rdx).toBe(7n);
+    expect(resultRegisters(Buffer.concat(out))).toEqual(resultRegisters(native.stdout));
   });
 });

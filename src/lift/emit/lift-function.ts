@@ -33,7 +33,7 @@ import {
   type LiftEnvironment,
 } from "./lift-block.js";
 import { backEdges, planLoops, type Successors } from "./loops.js";
-import { dirtyAfter, dirtyAtEntry, type RegisterMask } from "./dirty-registers.js";
+import { dirtyAfter, dirtyAtEntry, EVERY_REGISTER, type RegisterMask } from "./dirty-registers.js";
 import { liveOut, registersLiveIn, type BlockRegisterUse } from "./register-liveness.js";
 import { pruneReload, type ReloadPoint } from "./reload-points.js";
 import { i32, type Expr } from "./wasm.js";
@@ -162,6 +162,22 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   return { name, dispatch, instructionCount };
 }
 
+/**
+ * Blocks entered from more than one block and by no loop back edge: their
+ * dirty registers are the ones dirty on every edge in (dirty-registers.ts).
+ * A loop header keeps the union, or a tight loop would store on every
+ * iteration what its back edge brings dirty.
+ */
+function joins(inside: Successors, back: ReadonlyMap<number, ReadonlySet<number>>): Set<number> {
+  const count = new Map<number, number>();
+  for (const targets of inside.values()) {
+    for (const t of new Set(targets)) count.set(t, (count.get(t) ?? 0) + 1);
+  }
+  const headers = new Set<number>();
+  for (const targets of back.values()) for (const t of targets) headers.add(t);
+  return new Set([...count].filter(([b, n]) => n > 1 && !headers.has(b)).map(([b]) => b));
+}
+
 /** Flags live at each block's start, from those live at its end. */
 function flagsLiveIn(
   fn: DiscoveredFunction,
@@ -261,10 +277,16 @@ function emitFunctionBody(
     );
   }
   const reloadedByCall = reloadedBy(env);
-  const dirtyIn = dirtyAtEntry(blocks, inside, reloadedByCall);
+  const back = backEdges([entries[0] as number, ...members], inside);
+  const dirtyIn = dirtyAtEntry(
+    blocks,
+    inside,
+    reloadedByCall,
+    trackDirty ? joins(inside, back) : undefined,
+  );
   // Back edges whose target a yield can continue at carry a budget check.
   const checked = new Map<number, Set<number>>();
-  for (const [from, targets] of backEdges([entries[0] as number, ...members], inside)) {
+  for (const [from, targets] of back) {
     const resumable = [...targets].filter(a.resumable);
     if (resumable.length > 0) checked.set(from, new Set(resumable));
   }
@@ -315,7 +337,11 @@ function emitFunctionBody(
       } else if (rBlocks.has(target.block)) {
         to = rBlocks.get(target.block) as number;
         const t = target.block;
-        const edge: Expr[] = [];
+        // Into a join (dirty-registers.ts): store what it does not take as dirty.
+        const takes = dirtyIn.get(t) ?? EVERY_REGISTER;
+        const edge: Expr[] = trackDirty
+          ? ctx.spill({ gpr: ~takes.gpr & 0xffff, xmm: ~takes.xmm & 0xffff })
+          : [];
         // Back from a call or syscall, the mode may have changed: a fast
         // version or flush flavour leaves for the dispatcher, whose entry forwards.
         if ((rounding.twin !== undefined || ctx.flushing) && a.callBlocks.has(fromAddress)) {
