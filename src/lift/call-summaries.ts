@@ -51,6 +51,11 @@ const LEAVES_THE_GRAPH = new Set<Mnemonic>([
   Mnemonic.Into,
 ]);
 
+/** Whether `ins` hands the whole state to the kernel (a syscall, an interrupt). */
+export function escalatesToWholeState(ins: DecodedInstruction): boolean {
+  return LEAVES_THE_GRAPH.has(ins.mnemonic);
+}
+
 export function unpackTouched(t: Touched): RegisterMask {
   return { gpr: t & 0xffff, xmm: t >>> 16 };
 }

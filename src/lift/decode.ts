@@ -63,6 +63,13 @@ export interface DecodedInstruction {
   readonly text: string;
   /** A CPUID feature the instruction needs and the CPU model lacks (e.g. "AVX2"). */
   readonly requires?: string;
+  /**
+   * On a call whose callee is inlined (inline-calls.ts): the return address
+   * it pushes; the call then goes on at `target`, the copy of the callee.
+   */
+  readonly inlinedCall?: number;
+  /** On a `ret` of an inlined copy: the call's return address, where it goes on. */
+  readonly inlinedReturn?: number;
 }
 
 /** One executable range of the guest image: its bytes and load address. */

@@ -170,7 +170,7 @@ export function finishLift(
 /** Step 1 for shard `index` of `count` of a planned ELF: its functions, lifted. */
 function startShard(name: string, plan: LiftPlan, index: number, count: number): ShardLift {
   const functions = shardFunctions(plan.functions, index, count);
-  return new ShardLift(name, index, functions, plan.touched, plan.stubs);
+  return new ShardLift(name, index, functions, plan.touched, plan.stubs, plan.inlinable);
 }
 
 export function liftElf(name: string, bytes: Uint8Array, options: LiftOptions = {}): LiftResult {

@@ -101,7 +101,7 @@ async function planShards(
   const plan = planLift(name, bytes);
   try {
     const works = Array.from({ length: count }, (_, i) =>
-      shardWork(plan.functions, plan.touched, plan.stubs, i, count),
+      shardWork(plan.functions, plan.touched, plan.stubs, plan.inlinable, i, count),
     );
     return { facts: planFacts(plan), works };
   } finally {

@@ -9,6 +9,7 @@ import { discover, type DiscoveredFunction, type Discovery } from "./discover.js
 import type { GuestImage } from "./guest-image.js";
 import { resolveIfuncStubs, stubCalls, type StubCall } from "./ifunc-stubs.js";
 import { unselectableFeature } from "./feature-skip.js";
+import { inlinableFunctions, type Inlinable } from "./inline-calls.js";
 import { guestImageOf } from "./lift-shard-plan.js";
 
 /**
@@ -65,6 +66,8 @@ export interface LiftPlan {
   readonly touched: ReadonlyMap<number, Touched>;
   /** Calls to IFUNC stubs that callers make in place (ifunc-stubs.ts), for every shard. */
   readonly stubs: ReadonlyMap<number, StubCall>;
+  /** Functions callers inline (inline-calls.ts), for every shard. */
+  readonly inlinable: ReadonlyMap<number, Inlinable>;
   dispose(): void;
 }
 
@@ -78,8 +81,18 @@ export function planLift(name: string, bytes: Uint8Array): LiftPlan {
     );
     const functions = [...discovery.functions.values()].sort((a, b) => a.entry - b.entry);
     const touched = touchedByCalls(functions);
-    const stubs = stubCalls(discovery.functions, (fn) => unselectableFeature(fn) === undefined);
-    return { image, discovery, functions, touched, stubs, dispose: () => decoder.dispose() };
+    const selectable = (fn: DiscoveredFunction): boolean => unselectableFeature(fn) === undefined;
+    const stubs = stubCalls(discovery.functions, selectable);
+    const inlinable = inlinableFunctions(functions, selectable);
+    return {
+      image,
+      discovery,
+      functions,
+      touched,
+      stubs,
+      inlinable,
+      dispose: () => decoder.dispose(),
+    };
   } catch (err) {
     decoder.dispose();
     throw err;

@@ -11,6 +11,7 @@ import { MegaliftError } from "../errors.js";
 import type { Touched } from "./call-summaries.js";
 import type { DiscoveredFunction } from "./discover.js";
 import type { StubCall } from "./ifunc-stubs.js";
+import type { Inlinable } from "./inline-calls.js";
 import { createGuestImage, type GuestImage } from "./guest-image.js";
 import { encodeFunctions, type EncodedFunctions } from "./lift-shard-wire.js";
 
@@ -61,6 +62,8 @@ export interface ShardWork {
   readonly touched: readonly Touched[];
   /** Calls to IFUNC stubs made in place (ifunc-stubs.ts). */
   readonly stubs: readonly (readonly [number, StubCall])[];
+  /** The functions callers inline (inline-calls.ts), decoded; their shapes are worked out again. */
+  readonly inlinable: EncodedFunctions;
 }
 
 /**
@@ -71,6 +74,7 @@ export function shardWork(
   functions: readonly DiscoveredFunction[],
   touched: ReadonlyMap<number, Touched>,
   stubs: ReadonlyMap<number, StubCall>,
+  inlinable: ReadonlyMap<number, Inlinable>,
   index: number,
   count: number,
 ): ShardWork {
@@ -81,6 +85,7 @@ export function shardWork(
     // touchedByCalls has every function of `functions`.
     touched: functions.map((fn) => touched.get(fn.entry) as Touched),
     stubs: [...stubs],
+    inlinable: encodeFunctions([...inlinable.values()].map((i) => i.fn)),
   };
 }
 

@@ -5,10 +5,13 @@ import { CodeDecoder } from "./decode.js";
 import type { DiscoveredFunction } from "./discover.js";
 import { guestImageOf, type ShardWork } from "./lift-shard-plan.js";
 import { decodeFunctions } from "./lift-shard-wire.js";
+import { inlineShape, type Inlinable } from "./inline-calls.js";
 
 /** A shard's functions; call dispose() when they are lifted (it frees the decoder). */
 export interface DecodedShard {
   readonly functions: readonly DiscoveredFunction[];
+  /** The functions callers inline, with their shapes (inline-calls.ts). */
+  readonly inlinable: ReadonlyMap<number, Inlinable>;
   dispose(): void;
 }
 
@@ -19,8 +22,16 @@ export function decodeShard(name: string, bytes: Uint8Array, work: ShardWork): D
     decoder ??= new CodeDecoder(guestImageOf(name, bytes).codeRanges);
     return decoder.decodeAt(ip)?.text ?? `(undecodable at 0x${ip.toString(16)})`;
   };
+  const entries = new Set(work.entries);
+  const inlinable = new Map<number, Inlinable>();
+  for (const fn of decodeFunctions(work.inlinable, textOf)) {
+    const shape = inlineShape(fn, (a) => entries.has(a));
+    if (shape === undefined) throw new Error(`0x${fn.entry.toString(16)} is not inlinable here`);
+    inlinable.set(fn.entry, { fn, shape });
+  }
   return {
     functions: decodeFunctions(work.functions, textOf),
+    inlinable,
     dispose: () => {
       decoder?.dispose();
       decoder = undefined;

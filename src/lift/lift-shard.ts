@@ -20,6 +20,7 @@ import type { DecodedInstruction } from "./decode.js";
 import type { DiscoveredFunction } from "./discover.js";
 import { addTrapStub, unselectableFeature, type SkippedFunctions } from "./feature-skip.js";
 import type { StubCall } from "./ifunc-stubs.js";
+import type { Inlinable } from "./inline-calls.js";
 import { DEPTH_GLOBAL } from "./emit/control-flow.js";
 import type { DispatchEntry } from "./emit/dispatcher.js";
 import { TRAP_IMPORT } from "./emit/function-context.js";
@@ -138,13 +139,14 @@ export class ShardLift {
     functions: readonly DiscoveredFunction[],
     callees: ReadonlyMap<number, Touched>,
     stubs: ReadonlyMap<number, StubCall> = new Map(),
+    inlinable: ReadonlyMap<number, Inlinable> = new Map(),
   ) {
     this.index = index;
     this.module = new binaryen.Module();
     try {
       setUpModule(this.module);
       this.w = new TrapRecordingWasm(this.module);
-      this.liftAll(name, functions, callees, stubs);
+      this.liftAll(name, functions, callees, stubs, inlinable);
     } catch (err) {
       this.module.dispose();
       throw err;
@@ -156,6 +158,7 @@ export class ShardLift {
     functions: readonly DiscoveredFunction[],
     known: ReadonlyMap<number, Touched>,
     stubs: ReadonlyMap<number, StubCall>,
+    inlinable: ReadonlyMap<number, Inlinable>,
   ): void {
     const w = this.w;
     const env = {
@@ -173,6 +176,7 @@ export class ShardLift {
       },
       touched: (address: number): Touched => known.get(address) ?? TOUCH_ALL,
       stubCall: (address: number): StubCall | undefined => stubs.get(address),
+      inlinable: (address: number): Inlinable | undefined => inlinable.get(address),
       unsupported: (ins: DecodedInstruction): void => {
         if (!this.unsupported.has(ins.ip))
           this.unsupported.set(ins.ip, Mnemonic[ins.mnemonic].toLowerCase());

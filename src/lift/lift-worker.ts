@@ -45,7 +45,14 @@ async function liftShard({ name, bytes, work }: ShardJob): Promise<ShardLift> {
   const decoded = decodeShard(name, bytes, work);
   try {
     const callees = new Map(work.entries.map((entry, k) => [entry, work.touched[k] as number]));
-    return new ShardLift(name, work.index, decoded.functions, callees, new Map(work.stubs));
+    return new ShardLift(
+      name,
+      work.index,
+      decoded.functions,
+      callees,
+      new Map(work.stubs),
+      decoded.inlinable,
+    );
   } finally {
     decoded.dispose();
   }

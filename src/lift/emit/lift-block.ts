@@ -14,6 +14,7 @@ import { handlerFor } from "../semantics/table.js";
 import { conditionOf } from "../semantics/conditions.js";
 import { unpackTouched, type Touched } from "../call-summaries.js";
 import { isStubJump, type StubCall } from "../ifunc-stubs.js";
+import type { Inlinable } from "../inline-calls.js";
 import {
   emitCall,
   emitReturn,
@@ -34,11 +35,14 @@ export interface LiftEnvironment {
   touched(address: number): Touched;
   /** For a function that is an IFUNC stub: how a call makes it in place (ifunc-stubs.ts). */
   stubCall?(address: number): StubCall | undefined;
+  /** For a function that callers inline: its blocks and shape (inline-calls.ts). */
+  inlinable?(address: number): Inlinable | undefined;
   /** Called once per instruction without semantics. */
   unsupported(ins: DecodedInstruction): void;
 }
 
 const RCX = 1;
+const RSP = 4;
 
 /** Where a branch goes: a block (by guest address) or code that leaves the function. */
 export type BranchTarget = { readonly block: number } | { readonly exit: Expr };
@@ -112,6 +116,7 @@ export function intraSuccessors(
   const inFn = (a: number | undefined): a is number => a !== undefined && fn.blocks.has(a);
   if (last === undefined) return [];
   if (!endsBlock(last)) return inFn(b.end) ? [b.end] : [];
+  if (last.inlinedReturn !== undefined) return [last.inlinedReturn].filter(inFn);
   switch (last.flow) {
     case FlowControl.ConditionalBranch:
       return [last.target, b.end].filter(inFn);
@@ -167,6 +172,34 @@ export function liftBlock(
   return { code: [], branches: [{ target: fallInto }] };
 }
 
+/**
+ * `ret [imm16]` of an inlined copy: pop, and go on after the call when the
+ * popped address is the call's return address; anything else goes on
+ * through the dispatcher, as a return to it would.
+ */
+function inlinedReturn(
+  ctx: FunctionContext,
+  ins: DecodedInstruction,
+  returnAddress: number,
+  live: number,
+): BlockEnd {
+  const m = ctx.m;
+  const w = ctx.w;
+  const imm = ins.operands[0];
+  const extra = imm?.kind === "imm" ? Number(imm.value) : 0;
+  const address = ctx.let(w.load(8, w.pointer(ctx.gpr(RSP))));
+  ctx.setGpr(RSP, m.i64.add(ctx.gpr(RSP), w.c64(8 + extra)));
+  const back = ctx.let(m.i64.eq(ctx.get(address), w.c64(returnAddress)), i32);
+  ctx.materializeFlags(live);
+  return {
+    code: [],
+    branches: [
+      { target: { block: returnAddress }, condition: ctx.get(back, i32) },
+      { target: { exit: jumpToDispatcher(ctx, ctx.get(address)) } },
+    ],
+  };
+}
+
 function liftTerminator(
   ctx: FunctionContext,
   ins: DecodedInstruction,
@@ -185,11 +218,22 @@ function liftTerminator(
     if (fn.blocks.has(target)) return { block: target };
     return { exit: jumpToDispatcher(ctx, w.c64(target)) };
   };
+  // block.end, not next: in an inlined copy (inline-calls.ts) it is the copy's next block.
   const fallThrough = (): BranchTarget =>
-    fn.blocks.has(next) ? { block: next } : { exit: jumpToDispatcher(ctx, w.c64(next)) };
+    fn.blocks.has(block.end)
+      ? { block: block.end }
+      : { exit: jumpToDispatcher(ctx, w.c64(block.end)) };
   if (isTrapInstruction(ins)) {
     return { code: [ctx.trap(`${Mnemonic[ins.mnemonic].toLowerCase()} executed`)], branches: [] };
   }
+  if (ins.inlinedCall !== undefined) {
+    // call: push the return address and go on in the callee's copy.
+    ctx.setGpr(RSP, m.i64.sub(ctx.gpr(RSP), w.c64(8)));
+    ctx.emit(m.i64.store(0, 1, w.pointer(ctx.gpr(RSP)), w.c64(ins.inlinedCall)));
+    ctx.materializeFlags(live);
+    return { code: [], branches: [{ target: { block: ins.target ?? 0 } }] };
+  }
+  if (ins.inlinedReturn !== undefined) return inlinedReturn(ctx, ins, ins.inlinedReturn, live);
   switch (ins.flow) {
     case FlowControl.ConditionalBranch: {
       let condition: Expr;

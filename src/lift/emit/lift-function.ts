@@ -38,6 +38,7 @@ import { liveOut, registersLiveIn, type BlockRegisterUse } from "./register-live
 import { pruneReload, type ReloadPoint } from "./reload-points.js";
 import { i32, type Expr } from "./wasm.js";
 import { FLUSH_MODE, X87_STATUS_READERS } from "../semantics/sse-directed.js";
+import { inlineEntries, realAddress, withInlinedCalls } from "../inline-calls.js";
 
 export type { LiftEnvironment } from "./lift-block.js";
 
@@ -77,7 +78,10 @@ interface FunctionAnalysis {
   readonly fenvFunction: boolean;
 }
 
-export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
+export function liftFunction(original: DiscoveredFunction, env: LiftEnvironment): LiftedFunction {
+  // Calls to small functions become copies of them (inline-calls.ts).
+  const inlined = withInlinedCalls(original, (a) => env.inlinable?.(a));
+  const fn = inlined.fn;
   const successors = new Map<number, number[]>();
   for (const b of fn.blocks.values()) successors.set(b.start, intraSuccessors(b, fn, env));
   const liveOut = flagsLiveOut(fn, successors);
@@ -86,7 +90,7 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   for (const targets of backEdges([fn.entry, ...fn.blocks.keys()], successors).values()) {
     for (const t of targets) headers.add(t);
   }
-  const continuations: number[] = [];
+  const continuations: number[] = [...inlined.continuations];
   const callBlocks = new Set<number>();
   for (const block of fn.blocks.values()) {
     const last = block.instructions[block.instructions.length - 1];
@@ -112,11 +116,17 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
   const entrySet = new Set(entries);
   const addEntry = (address: number): void => {
     if (entrySet.has(address) || !fn.blocks.has(address)) return;
+    // A variant's exit into an inlined copy goes on in the callee's own code.
+    if (address !== realAddress(address)) return;
     entrySet.add(address);
     entries.push(address);
   };
   for (const address of plan.functionEntries) addEntry(address);
   for (const address of continuations) if (!resumedInVariant.has(address)) addEntry(address);
+  // An inlinable function is entered where its callers' copies leave it.
+  const shape = env.inlinable?.(fn.entry)?.shape;
+  for (const address of shape === undefined ? [] : inlineEntries(shape)) addEntry(address);
+
   const resumable = (address: number): boolean => {
     if (!entrySet.has(address) && !plan.variants.has(address) && !resumedInVariant.has(address)) {
       return false;
@@ -158,6 +168,11 @@ export function liftFunction(fn: DiscoveredFunction, env: LiftEnvironment): Lift
     resumes.forEach((address, entryIndex) =>
       dispatch.push({ address, functionName: variant, entryIndex }),
     );
+  }
+  const copied = dispatch.find((d) => d.address !== realAddress(d.address));
+  if (copied !== undefined) {
+    const address = realAddress(copied.address).toString(16);
+    throw new Error(`0x${fn.entry.toString(16)}: the copy of 0x${address} became an entry`);
   }
   return { name, dispatch, instructionCount };
 }
@@ -351,7 +366,9 @@ function emitFunctionBody(
         if (checked.get(fromAddress)?.has(t)) edge.push(budgetCheck(ctx, t, a.liveIn.get(t) ?? 0));
         if (edge.length > 0) code = w.block(edge);
       } else if (fn.blocks.has(target.block)) {
-        to = relooper.addBlock(regionExit(ctx, target.block, a.liveIn.get(target.block) ?? 0));
+        // A block of an inlined copy continues in the callee's own code.
+        const exit = realAddress(target.block);
+        to = relooper.addBlock(regionExit(ctx, exit, a.liveIn.get(target.block) ?? 0));
       } else {
         to = relooper.addBlock(m.unreachable());
       }
