@@ -10,10 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CodeDecoder } from "../../src/lift/decode.js";
 import type { DiscoveredBlock } from "../../src/lift/discover.js";
 import { dirtyAfter, dirtyAtEntry, registersWritten } from "../../src/lift/emit/dirty-registers.js";
-import { liftElf } from "../../src/lift/lift-elf.js";
-import { runLifted } from "../../src/vkernel/run.js";
 import { decodedBlock } from "./decoded-block.js";
-import { runNativeElf } from "./semantics-harness.js";
+import { runLiftedElf, runNativeElf } from "./semantics-harness.js";
 import { resultRegisters, snippetElf } from "./snippet-elf.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-dirty-"));
@@ -155,32 +153,25 @@ describe("a join's dirty registers", () => {
   it("are stored on the edge that brings them: a callee after the join reads them", async () => {
     // RCX is written on one way into the join only; the call after the join
     // does not store it, so f reads it from the state block only if the
-    // edge stored it. f copies it to RDX.
+    // edge stored it. f copies it to RDX (through XMM0, so that f is not
+    // inlined: inline-calls.ts).
     const snippet = [
       ...[0xb8, 0x01, 0x00, 0x00, 0x00], // 00 mov eax, 1
       ...[0x85, 0xc0], // 05 test eax, eax
       ...[0x74, 0x05], // 07 jz 0x0e (not taken)
       ...[0xb9, 0x07, 0x00, 0x00, 0x00], // 09 mov ecx, 7
       ...[0xe8, 0x02, 0x00, 0x00, 0x00], // 0e call f (0x15), the join
-      ...[0xeb, 0x04], // 13 jmp 0x19 (the epilogue)
-      ...[0x48, 0x89, 0xca], // 15 f: mov rdx, rcx
-      0xc3, // 18 ret
+      ...[0xeb, 0x0b], // 13 jmp 0x20 (the epilogue)
+      ...[0x66, 0x48, 0x0f, 0x6e, 0xc1], // 15 f: movq xmm0, rcx (SSE: not inlined)
+      ...[0x66, 0x48, 0x0f, 0x7e, 0xc2], // 1a movq rdx, xmm0
+      0xc3, // 1f ret
     ];
     const elf = snippetElf(snippet);
     const native = runNativeElf(elf, dir, "join-spill");
     expect(native.status).toBe(0);
-    const out: Uint8Array[] = [];
-    const status = await runLifted({
-      module: await WebAssembly.compile(liftElf("join-spill", elf).wasm),
-      elfBytes: elf,
-      root: dir,
-      argv: ["join-spill"],
-      env: [],
-      stdout: (b) => out.push(b),
-      stderr: () => undefined,
-    });
-    expect(status).toBe(0);
+    const lifted = await runLiftedElf(elf, dir);
+    expect(lifted.status).toBe(0);
     expect(resultRegisters(native.stdout).rdx).toBe(7n);
-    expect(resultRegisters(Buffer.concat(out))).toEqual(resultRegisters(native.stdout));
+    expect(resultRegisters(lifted.stdout)).toEqual(resultRegisters(native.stdout));
   });
 });

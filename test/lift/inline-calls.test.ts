@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { liftElf } from "../../src/lift/lift-elf.js";
 import { planLift } from "../../src/lift/lift-shard-discover.js";
-import { runLifted } from "../../src/vkernel/run.js";
-import { runNativeElf } from "./semantics-harness.js";
+import { runLiftedElf, runNativeElf } from "./semantics-harness.js";
 import { resultRegisters, snippetElf, SNIPPET_ENTRY } from "./snippet-elf.js";
 
 const dir = mkdtempSync(join(tmpdir(), "megalift-inline-"));
@@ -73,17 +72,8 @@ describe("inlined calls", () => {
     // The calls to f and h are copies, not calls.
     expect(mainText).not.toContain(`call $f_${at(0x24).toString(16)}`);
     expect(mainText).not.toContain(`call $f_${at(0x39).toString(16)}`);
-    const out: Uint8Array[] = [];
-    const status = await runLifted({
-      module: await WebAssembly.compile(lifted.wasm),
-      elfBytes: elf,
-      root: dir,
-      argv: ["inline"],
-      env: [],
-      stdout: (b) => out.push(b),
-      stderr: () => undefined,
-    });
-    expect(status).toBe(0);
-    expect(resultRegisters(Buffer.concat(out))).toEqual(resultRegisters(native.stdout));
+    const run = await runLiftedElf(elf, dir);
+    expect(run.status).toBe(0);
+    expect(resultRegisters(run.stdout)).toEqual(resultRegisters(native.stdout));
   });
 });
