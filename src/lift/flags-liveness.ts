@@ -8,7 +8,7 @@
 // without them. Only flags live at a block's end are materialised.
 import { FlowControl, Mnemonic } from "iced-x86";
 import type { DecodedInstruction } from "./decode.js";
-import type { DiscoveredFunction } from "./discover.js";
+import type { DiscoveredBlock, DiscoveredFunction } from "./discover.js";
 import { ALL_FLAGS } from "./emit/flags.js";
 
 export interface FlagEffect {
@@ -47,6 +47,16 @@ function isShift(m: Mnemonic): boolean {
   );
 }
 
+/** Flags live at the start of `block`, from those live at its end. */
+export function flagsLiveAtStart(block: DiscoveredBlock, liveOut: number): number {
+  let live = liveOut;
+  for (let i = block.instructions.length - 1; i >= 0; i--) {
+    const effect = flagEffect(block.instructions[i] as DecodedInstruction);
+    live = (live & ~effect.written) | effect.read;
+  }
+  return live;
+}
+
 /** Intra-function successors of a block, by start address. */
 export type SuccessorMap = ReadonlyMap<number, readonly number[]>;
 
@@ -64,11 +74,7 @@ export function flagsLiveOut(
       let out = 0;
       for (const s of successors.get(block.start) ?? []) out |= liveIn.get(s) ?? 0;
       liveOut.set(block.start, out);
-      let live = out;
-      for (let i = block.instructions.length - 1; i >= 0; i--) {
-        const effect = flagEffect(block.instructions[i] as DecodedInstruction);
-        live = (live & ~effect.written) | effect.read;
-      }
+      const live = flagsLiveAtStart(block, out);
       if (live !== (liveIn.get(block.start) ?? 0)) {
         liveIn.set(block.start, live);
         changed = true;

@@ -23,7 +23,7 @@ import { FlowControl, Mnemonic } from "iced-x86";
 import { escalatesToWholeState } from "./call-summaries.js";
 import type { DecodedInstruction } from "./decode.js";
 import { endsBlock, type DiscoveredBlock, type DiscoveredFunction } from "./discover.js";
-import { flagEffect, flagsLiveOut } from "./flags-liveness.js";
+import { flagsLiveAtStart, flagsLiveOut } from "./flags-liveness.js";
 import { handlerFor } from "./semantics/table.js";
 
 /** Most instructions a hot region may have (each call site gets a copy). */
@@ -152,7 +152,7 @@ export function inlineShape(
   }
   const liveOut = flagsLiveOut(fn, successors);
   for (const start of cold) {
-    if (flagsLiveIn(fn.blocks.get(start) as DiscoveredBlock, liveOut.get(start) ?? 0) !== 0) {
+    if (flagsLiveAtStart(fn.blocks.get(start) as DiscoveredBlock, liveOut.get(start) ?? 0) !== 0) {
       return undefined;
     }
   }
@@ -185,15 +185,6 @@ function coldSuccessors(fn: DiscoveredFunction, block: DiscoveredBlock): number[
   }
   if (last.flow === FlowControl.IndirectBranch) return (block.jumpTable ?? []).filter(inside);
   return [];
-}
-
-function flagsLiveIn(block: DiscoveredBlock, liveOut: number): number {
-  let live = liveOut;
-  for (let i = block.instructions.length - 1; i >= 0; i--) {
-    const effect = flagEffect(block.instructions[i] as DecodedInstruction);
-    live = (live & ~effect.written) | effect.read;
-  }
-  return live;
 }
 
 function hasCycle(entry: number, successors: ReadonlyMap<number, readonly number[]>): boolean {
@@ -265,7 +256,8 @@ export function withInlinedCalls(
     }
     const base = COPY_BASE + site * SITE_SPAN;
     site++;
-    const key = (a: number): number => (callee.shape.region.includes(a) ? base + a : a);
+    const region = new Set(callee.shape.region);
+    const key = (a: number): number => (region.has(a) ? base + a : a);
     const call: DecodedInstruction = copyOf(last, {
       flow: FlowControl.UnconditionalBranch,
       target: key(callee.fn.entry),

@@ -11,9 +11,8 @@
 // (dirty-registers.ts); loop back-edges spend the CPU budget (budget.ts).
 import binaryen from "binaryen";
 import { Mnemonic } from "iced-x86";
-import type { DecodedInstruction } from "../decode.js";
 import type { DiscoveredBlock, DiscoveredFunction } from "../discover.js";
-import { flagEffect, flagsLiveOut } from "../flags-liveness.js";
+import { flagsLiveAtStart, flagsLiveOut } from "../flags-liveness.js";
 import { budgetCheck, budgetPrologue, regionExit, reloadFlags } from "./budget.js";
 import type { DispatchEntry } from "./dispatcher.js";
 import { FunctionContext, liftedParams, PARAM_ENTRY } from "./function-context.js";
@@ -200,12 +199,7 @@ function flagsLiveIn(
 ): Map<number, number> {
   const liveIn = new Map<number, number>();
   for (const block of fn.blocks.values()) {
-    let live = liveOut.get(block.start) ?? 0;
-    for (let i = block.instructions.length - 1; i >= 0; i--) {
-      const effect = flagEffect(block.instructions[i] as DecodedInstruction);
-      live = (live & ~effect.written) | effect.read;
-    }
-    liveIn.set(block.start, live);
+    liveIn.set(block.start, flagsLiveAtStart(block, liveOut.get(block.start) ?? 0));
   }
   return liveIn;
 }
