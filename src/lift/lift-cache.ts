@@ -62,6 +62,11 @@ export function defaultLiftCacheDir(): string {
   return join(base, "lift");
 }
 
+/** Where the lift cache remembers the BLAKE3 of the files it lifted (file-hash-memo.ts). */
+export function fileHashMemoDir(cacheDir: string = defaultLiftCacheDir()): string {
+  return join(cacheDir, "file-hashes");
+}
+
 export interface CachedLift {
   readonly wasm: Uint8Array;
   readonly fromCache: boolean;
@@ -77,6 +82,16 @@ export interface LiftCacheOptions extends LiftOptions {
    * passes its sharded lift, which gives the same bytes).
    */
   readonly lifter?: () => Promise<LiftResult>;
+  /** BLAKE3 of bytes (hex) when the caller has it (file-hash-memo.ts); else it is computed. */
+  readonly hash?: string;
+}
+
+/** The cache file of `hash`'s lift by this lifter at the options' level. */
+function cacheFile(hash: string, options: LiftCacheOptions): string {
+  return join(
+    options.cacheDir ?? defaultLiftCacheDir(),
+    `${hash}-${lifterFingerprint()}-O${options.optimize ?? DEFAULT_OPTIMIZE}.wasm`,
+  );
 }
 
 export async function liftWithCache(
@@ -84,12 +99,9 @@ export async function liftWithCache(
   bytes: Uint8Array,
   options: LiftCacheOptions = {},
 ): Promise<CachedLift> {
-  const hash = blake3Hex(bytes);
+  const hash = options.hash ?? blake3Hex(bytes);
   const dir = options.cacheDir ?? defaultLiftCacheDir();
-  const file = join(
-    dir,
-    `${hash}-${lifterFingerprint()}-O${options.optimize ?? DEFAULT_OPTIMIZE}.wasm`,
-  );
+  const file = cacheFile(hash, options);
   try {
     // The Buffer itself (a Uint8Array): copying busybox's 17.8 MB cost 15 ms per exec.
     const wasm = readFileSync(file);

@@ -3,12 +3,14 @@
 // root filesystem and the host's stdin/stdout/stderr; what it executes is
 // found by hash and lifted on demand the same way. The exit status is the
 // program's (139 when it jumps to code that was not lifted).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import type { CliCommand } from "../command.js";
 import { MegaliftError } from "../../errors.js";
+import { readFileHashed, type HashedFile } from "../../hash/file-hash-memo.js";
 import { DEFAULT_OPTIMIZE } from "../../lift/abi.js";
+import { compileLifted, fileHashMemoDir, liftWithCache } from "../../lift/lift-cache.js";
 import { formatLiftReport } from "../../lift/report.js";
 import { LIMIT_OPTIONS_HELP, parseLimitOption, type Limits } from "../../vkernel/process/limits.js";
 
@@ -84,27 +86,28 @@ export const execCommand: CliCommand = {
     }
     if (!existsSync(root)) throw new MegaliftError("IO", `exec: root ${root} does not exist`);
     const path = existsSync(program) ? program : join(root, program);
-    let bytes: Uint8Array;
+    let file: HashedFile;
     try {
-      bytes = readFileSync(path);
+      file = readFileHashed(path, fileHashMemoDir());
     } catch (err) {
       throw new MegaliftError("IO", `exec: cannot read ${program}`, { cause: err });
     }
+    const bytes = file.bytes;
     const debug = process.env.MEGALIFT_DEBUG === "1";
-    const { compileLifted, liftWithCache } = await import("../../lift/lift-cache.js");
-    const { runLifted } = await import("../../vkernel/run.js");
-    const lifted = await liftWithCache(program, bytes, { optimize });
-    if (debug && lifted.report) process.stderr.write(formatLiftReport(lifted.report));
-    // V8 has no on-stack replacement for wasm: a long loop in `main` stays in
-    // the baseline tier. Until the CPU-budget exit at loop back-edges lands,
     // MEGALIFT_WASM_TIER=optimizing compiles lifted code with TurboFan only
-    // (measured: CRC32+sieve 2.3× → 1.1–1.3× native; short programs start slower).
+    // (short programs start slower; long loops reach TurboFan anyway through
+    // the CPU budget's yields, as V8 has no on-stack replacement for wasm).
     if (process.env.MEGALIFT_WASM_TIER === "optimizing") setFlagsFromString("--no-liftoff");
+    const [{ runLifted }, { liftOnDemandSource }] = await Promise.all([
+      import("../../vkernel/run.js"),
+      import("../../vkernel/process/program.js"),
+    ]);
+    const lifted = await liftWithCache(program, bytes, { optimize, hash: file.hash });
+    if (debug && lifted.report) process.stderr.write(formatLiftReport(lifted.report));
     const module = compileLifted(lifted.wasm);
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
     const budget = Number(process.env.MEGALIFT_CPU_BUDGET);
     const cpuBudget = Number.isInteger(budget) && budget > 0 ? budget : undefined;
-    const { liftOnDemandSource } = await import("../../vkernel/process/program.js");
     return runLifted({
       module,
       elfBytes: bytes,
@@ -113,7 +116,7 @@ export const execCommand: CliCommand = {
       // What the program executes is lifted on demand, at the same level.
       programs: liftOnDemandSource({
         optimize,
-        known: new Map([[`blake3:${lifted.hash}`, module]]),
+        known: new Map([[`blake3:${file.hash}`, module]]),
       }),
       root,
       argv: [program, ...guestArgs],
