@@ -99,6 +99,35 @@ describe("loop analysis", () => {
     expect([...plan.functionEntries].sort()).toEqual([2, 7]);
   });
 
+  // entry 1 → outer header 2 → 3 (a call) → continuation 4 → inner header 5
+  // ⇄ 6 → 7 → back to 2, or out to 8.
+  const callThenInnerLoop = new Map<number, number[]>([
+    [1, [2]],
+    [2, [3]],
+    [3, [4]],
+    [4, [5]],
+    [5, [6]],
+    [6, [5, 7]],
+    [7, [2, 8]],
+    [8, []],
+  ]);
+
+  it("ends a resume variant at an inner loop's header, which its own variant enters", () => {
+    const plan = planLoops(1, callThenInnerLoop, [2, 5], 2, [4]);
+    expect([...(plan.variants.get(5) ?? [])].sort()).toEqual([5, 6]);
+    // The continuation 4 and block 7, where the inner variant leaves, resume
+    // without a copy of the inner loop; the loop variants' blocks do not count
+    // against the resume variants' limit.
+    expect(plan.resumeVariants.map((v) => [v.entries, [...v.region].sort()])).toEqual([
+      [
+        [4, 7],
+        [4, 7],
+      ],
+    ]);
+    // Leaving it for 5 goes to the inner loop's variant, not into the function.
+    expect([...plan.functionEntries].sort()).toEqual([2, 8]);
+  });
+
   it("leaves continuations beyond the block limit to the function itself", () => {
     const plan = planLoops(1, callLoop, [2], 1, [4, 6, 8]);
     expect(plan.resumeVariants).toHaveLength(0);
@@ -234,6 +263,44 @@ describe("a yield below a call inside a loop", () => {
     expect(resultRegisters(native)).toEqual({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 21n });
     for (const cpuBudget of [undefined, 1, 7]) {
       expect(await runLiftedSnippet("call-loop", callLoop, cpuBudget)).toEqual(native);
+    }
+  });
+});
+
+describe("a yield below a call in a loop that holds an inner loop", () => {
+  // Three times: call f (as above), add rax to rdx, then an inner loop adds
+  // 50…1 to rdx. The call's continuation resumes in a variant that leaves at
+  // the inner loop's header for that loop's own variant (loops.ts), and the
+  // inner variant leaves for the resume variant again.
+  const callThenInner = snippetElf([
+    ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
+    ...[0x31, 0xdb], // xor ebx, ebx
+    ...[0x31, 0xd2], // xor edx, edx
+    ...[0xe8, 0x15, 0, 0, 0], // outer: call f
+    ...[0x48, 0x01, 0xc2], // add rdx, rax
+    ...[0xbe, 0x2c, 0x01, 0, 0], // mov esi, 300
+    ...[0x48, 0x01, 0xf2], // inner: add rdx, rsi
+    ...[0xff, 0xce, 0x75, 0xf9], // dec esi; jnz inner
+    ...[0xff, 0xc9, 0x75, 0xe8], // dec ecx; jnz outer
+    ...[0xeb, 0x12], // jmp done
+    ...[0xb8, 0xf4, 0x01, 0, 0], // f: mov eax, 500
+    ...[0x48, 0x01, 0xc3], // floop: add rbx, rax
+    ...[0xff, 0xc8, 0x75, 0xf9], // dec eax; jnz floop
+    ...[0xb8, 7, 0, 0, 0], // mov eax, 7
+    0xc3, // ret
+  ]); // done: the snippet's epilogue
+
+  it("is lifted with a resume variant and a variant for the inner loop", () => {
+    const text = liftElf("call-then-inner", callThenInner, { text: true }).text ?? "";
+    expect(text.match(/\(func \$f_[0-9a-f]+_resume_[0-9a-f]+ /g)).toHaveLength(1);
+    expect(text.match(/\(func \$f_[0-9a-f]+_loop_[0-9a-f]+ /g)).toHaveLength(1);
+  });
+
+  it("gives the native registers however often the loops yield", async () => {
+    const native = runNative("call-then-inner", callThenInner);
+    expect(resultRegisters(native)).toMatchObject({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 135471n });
+    for (const cpuBudget of [undefined, 1, 7]) {
+      expect(await runLiftedSnippet("call-then-inner", callThenInner, cpuBudget)).toEqual(native);
     }
   });
 });

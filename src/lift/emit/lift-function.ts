@@ -100,8 +100,9 @@ export function liftFunction(original: DiscoveredFunction, env: LiftEnvironment)
       }
     }
   }
-  // Variants may at most double a function's blocks (measured: glibc needs
-  // +31% in all, one function alone would need +2 419 blocks).
+  // Loop variants may at most double a function's blocks (measured: glibc
+  // needs +31% in all, one function alone would need +2 419 blocks), and so
+  // may resume variants.
   const plan = planLoops(
     fn.entry,
     successors,
