@@ -70,6 +70,13 @@ export interface DecodedInstruction {
   readonly inlinedCall?: number;
   /** On a `ret` of an inlined copy: the call's return address, where it goes on. */
   readonly inlinedReturn?: number;
+  /**
+   * The call site of an inlined copy (inline-calls.ts): on its `call`, which
+   * keeps the RSP before its push for the copy's exits; on a copy's exit, a
+   * call into the callee's own code at `target` that returns to the site's
+   * return address with that RSP.
+   */
+  readonly inlinedSite?: { readonly index: number; readonly callee: number };
 }
 
 /** One executable range of the guest image: its bytes and load address. */

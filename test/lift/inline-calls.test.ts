@@ -1,8 +1,8 @@
 // Inlined calls (src/lift/inline-calls.ts): a call to a small function runs
 // a copy of its hot region in the caller. The copy must behave as the call
-// would: a cold path (here f's call to g) continues in f's own code through
-// the dispatcher, and a `ret` to anywhere but the call's return address
-// (h moves its own) goes there.
+// would: a cold path (here f's call to g) continues in f's own code, called
+// through the dispatcher and returning after the original call, and a `ret`
+// to anywhere but the call's return address (h moves its own) goes there.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +72,14 @@ describe("inlined calls", () => {
     // The calls to f and h are copies, not calls.
     expect(mainText).not.toContain(`call $f_${at(0x24).toString(16)}`);
     expect(mainText).not.toContain(`call $f_${at(0x39).toString(16)}`);
+    // The copy of f leaves for its cold block 0x2d by a call (through the
+    // dispatcher) that returns after the original call at 0x0b, not by a jump
+    // that would unwind main to the dispatcher loop.
+    const exitCall = `\\(call \\$dispatch\\s+\\(i64\\.const ${at(0x2d)}\\)\\s+\\(i64\\.const ${at(0x10)}\\)`;
+    expect(mainText).toMatch(new RegExp(exitCall));
+    expect(mainText).not.toMatch(
+      new RegExp(`return_call \\$dispatch\\s+\\(i64\\.const ${at(0x2d)}\\)`),
+    );
     const run = await runLiftedElf(elf, dir);
     expect(run.status).toBe(0);
     expect(resultRegisters(run.stdout)).toEqual(resultRegisters(native.stdout));

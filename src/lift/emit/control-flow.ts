@@ -39,14 +39,23 @@ export function emitCall(
   returnAddress: number,
   callee: string | InPlaceCall | undefined,
   touched: RegisterMask,
+  options: {
+    /**
+     * The return address is on the stack already (an inlined copy's exit):
+     * the RSP from before its push, which a normal return leaves.
+     */
+    readonly pushed?: () => Expr;
+  } = {},
 ): void {
   const m = ctx.m;
   const w = ctx.w;
   const untouched = { gpr: ~touched.gpr & 0xffff, xmm: ~touched.xmm & 0xffff };
   const t = ctx.let(target);
-  const before = ctx.let(ctx.gpr(RSP));
-  ctx.setGpr(RSP, m.i64.sub(ctx.get(before), w.c64(8)));
-  ctx.emit(m.i64.store(0, 1, w.pointer(ctx.gpr(RSP)), w.c64(returnAddress)));
+  const before = ctx.let(options.pushed?.() ?? ctx.gpr(RSP));
+  if (options.pushed === undefined) {
+    ctx.setGpr(RSP, m.i64.sub(ctx.get(before), w.c64(8)));
+    ctx.emit(m.i64.store(0, 1, w.pointer(ctx.gpr(RSP)), w.c64(returnAddress)));
+  }
   ctx.emit(...ctx.spill(touched));
   const depth = (): Expr => m.global.get(DEPTH_GLOBAL, i32);
   ctx.emit(

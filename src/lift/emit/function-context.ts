@@ -62,6 +62,8 @@ export class FunctionContext extends RegisterLocals {
   private flags: FlagSource[] = FLAG_BITS.map(() => ({ kind: "canonical" }) as const);
   /** The local counting loop back-edges before the CPU budget is charged (budget.ts). */
   budgetTicks: number | undefined;
+  /** Per inlined call site, the local holding the RSP from before its push (inline-calls.ts). */
+  private readonly siteRsp = new Map<number, number>();
   /** Whether spill() stores only the dirty registers; off, it stores them all. */
   trackDirty = true;
   /**
@@ -388,5 +390,12 @@ export class FunctionContext extends RegisterLocals {
       this.m.i64.store(0, 8, this.w.c32(STATE_RIP), pc),
       this.m.return(this.w.c32(RESULT_DISPATCH)),
     ]);
+  }
+
+  /** The local of inlined call site `site` holding the RSP from before its push. */
+  inlineSiteRsp(site: number): number {
+    let local = this.siteRsp.get(site);
+    if (local === undefined) this.siteRsp.set(site, (local = this.dedicatedLocal(i64)));
+    return local;
   }
 }

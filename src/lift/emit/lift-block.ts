@@ -99,12 +99,15 @@ function inPlace(
 /** The registers the code after a call reloads: a direct call's callee's summary, else all. */
 export function reloadedBy(env: LiftEnvironment): ReloadedBy {
   return (ins) =>
-    ins.flow === FlowControl.Call &&
-    ins.mnemonic !== Mnemonic.Syscall &&
-    ins.target !== undefined &&
-    env.functionName(ins.target) !== undefined
-      ? unpackTouched(env.touched(ins.target))
-      : EVERY_REGISTER;
+    // A copy's exit into its callee's own code: what the callee touches.
+    ins.flow === FlowControl.Call && ins.inlinedSite !== undefined
+      ? unpackTouched(env.touched(ins.inlinedSite.callee))
+      : ins.flow === FlowControl.Call &&
+          ins.mnemonic !== Mnemonic.Syscall &&
+          ins.target !== undefined &&
+          env.functionName(ins.target) !== undefined
+        ? unpackTouched(env.touched(ins.target))
+        : EVERY_REGISTER;
 }
 
 export function intraSuccessors(
@@ -227,7 +230,11 @@ function liftTerminator(
     return { code: [ctx.trap(`${Mnemonic[ins.mnemonic].toLowerCase()} executed`)], branches: [] };
   }
   if (ins.inlinedCall !== undefined) {
-    // call: push the return address and go on in the callee's copy.
+    // call: push the return address and go on in the callee's copy, keeping
+    // the RSP its return leaves for the copy's exits.
+    if (ins.inlinedSite !== undefined) {
+      ctx.emit(m.local.set(ctx.inlineSiteRsp(ins.inlinedSite.index), ctx.gpr(RSP)));
+    }
     ctx.setGpr(RSP, m.i64.sub(ctx.gpr(RSP), w.c64(8)));
     ctx.emit(m.i64.store(0, 1, w.pointer(ctx.gpr(RSP)), w.c64(ins.inlinedCall)));
     ctx.materializeFlags(live);
@@ -300,6 +307,16 @@ function liftTerminator(
     }
     case FlowControl.Call:
     case FlowControl.IndirectCall: {
+      if (ins.inlinedSite !== undefined) {
+        // A copy's exit (inline-calls.ts): the callee's own code from target,
+        // returning after the original call with the RSP from before its push.
+        const site = ins.inlinedSite;
+        emitCall(ctx, w.c64(ins.target ?? 0), next, undefined, reloadedBy(env)(ins), {
+          pushed: () => m.local.get(ctx.inlineSiteRsp(site.index), i64),
+        });
+        ctx.materializeFlags(live);
+        return { code: [], branches: [{ target: fallThrough() }] };
+      }
       const direct = ins.flow === FlowControl.Call && ins.target !== undefined;
       const target = direct ? w.c64(ins.target ?? 0) : ctx.read(0, 8);
       const name = direct ? env.functionName(ins.target ?? 0) : undefined;
