@@ -18,7 +18,8 @@ const HELP = `Usage: megalift exec --root DIR PROGRAM [ARGS...]
 
 Lifts PROGRAM, a static x86-64 ELF (cached under $MEGALIFT_CACHE_DIR/lift,
 default ~/.cache/megalift/lift, keyed by the file's BLAKE3 hash and the
-lifter version), and runs it in the virtual kernel with DIR as its root
+lifter version; the hash is remembered in file-hashes/ there, by the file's
+device, inode, size and timestamps), and runs it in the virtual kernel with DIR as its root
 filesystem, the host's stdin/stdout/stderr and the host environment. The
 programs it forks and executes run in the same virtual kernel: execve finds
 a file inside DIR by its hash and lifts it on demand; a file that cannot be
