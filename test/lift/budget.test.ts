@@ -234,48 +234,75 @@ describe("yield to the dispatcher", () => {
   });
 });
 
+// ecx = 3 rounds; rbx and rdx start at 0.
+const THREE_ROUNDS = [
+  ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
+  ...[0x31, 0xdb], // xor ebx, ebx
+  ...[0x31, 0xd2], // xor edx, edx
+];
+// f: a loop that adds 500…1 to rbx, then returns 7 (after `jmp done`).
+const SUM_500_RETURN_7 = [
+  ...[0xb8, 0xf4, 0x01, 0, 0], // f: mov eax, 500
+  ...[0x48, 0x01, 0xc3], // floop: add rbx, rax
+  ...[0xff, 0xc8, 0x75, 0xf9], // dec eax; jnz floop
+  ...[0xb8, 7, 0, 0, 0], // mov eax, 7
+  0xc3, // ret
+];
+
+/** How many functions of `kind` ("resume", "loop") the lifted snippet has. */
+function variantCount(name: string, elf: Uint8Array, kind: string): number {
+  const text = liftElf(name, elf, { text: true }).text ?? "";
+  return text.match(new RegExp(`\\(func \\$f_[0-9a-f]+_${kind}_[0-9a-f]+ `, "g"))?.length ?? 0;
+}
+
+/** The snippet ends with `registers`, natively and lifted, however often it yields. */
+async function expectRegistersWhileYielding(
+  name: string,
+  elf: Uint8Array,
+  registers: Record<string, bigint>,
+): Promise<void> {
+  const native = runNative(name, elf);
+  expect(resultRegisters(native)).toEqual(registers);
+  for (const cpuBudget of [undefined, 1, 7]) {
+    expect(await runLiftedSnippet(name, elf, cpuBudget)).toEqual(native);
+  }
+}
+
 describe("a yield below a call inside a loop", () => {
-  // Three times: call f, whose loop adds 500…1 to rbx and returns 7, then
-  // add rax to rdx. The call's continuation lies inside the loop, so it is
-  // entered through a resume variant (loops.ts) after f yields.
+  // Three times: call f, then add rax to rdx. The call's continuation lies
+  // inside the loop, so it is entered through a resume variant (loops.ts)
+  // after f yields.
   const callLoop = snippetElf([
-    ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
-    ...[0x31, 0xdb], // xor ebx, ebx
-    ...[0x31, 0xd2], // xor edx, edx
+    ...THREE_ROUNDS,
     ...[0xe8, 9, 0, 0, 0], // outer: call f
     ...[0x48, 0x01, 0xc2], // add rdx, rax
     ...[0xff, 0xc9, 0x75, 0xf4], // dec ecx; jnz outer
     ...[0xeb, 0x12], // jmp done
-    ...[0xb8, 0xf4, 0x01, 0, 0], // f: mov eax, 500
-    ...[0x48, 0x01, 0xc3], // floop: add rbx, rax
-    ...[0xff, 0xc8, 0x75, 0xf9], // dec eax; jnz floop
-    ...[0xb8, 7, 0, 0, 0], // mov eax, 7
-    0xc3, // ret
+    ...SUM_500_RETURN_7,
   ]); // done: the snippet's epilogue
 
   it("is lifted with a resume variant", () => {
-    const text = liftElf("call-loop", callLoop, { text: true }).text ?? "";
-    expect(text.match(/\(func \$f_[0-9a-f]+_resume_[0-9a-f]+ /g)).toHaveLength(1);
+    expect(variantCount("call-loop", callLoop, "resume")).toBe(1);
   });
 
   it("gives the native registers however often the callee yields", async () => {
-    const native = runNative("call-loop", callLoop);
-    expect(resultRegisters(native)).toEqual({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 21n });
-    for (const cpuBudget of [undefined, 1, 7]) {
-      expect(await runLiftedSnippet("call-loop", callLoop, cpuBudget)).toEqual(native);
-    }
+    await expectRegistersWhileYielding("call-loop", callLoop, {
+      rax: 7n,
+      rbx: 375750n,
+      rcx: 0n,
+      rdx: 21n,
+    });
   });
 });
 
 describe("a yield below a call in a loop that holds an inner loop", () => {
-  // Three times: call f (as above), add rax to rdx, then an inner loop adds
-  // 50…1 to rdx. The call's continuation resumes in a variant that leaves at
-  // the inner loop's header for that loop's own variant (loops.ts), and the
-  // inner variant leaves for the resume variant again.
+  // Three times: call f, add rax to rdx, then an inner loop adds 300…1 to
+  // rdx (enough back edges to yield in it too). The call's continuation
+  // resumes in a variant that leaves at the inner loop's header for that
+  // loop's own variant (loops.ts), and the inner variant leaves for the
+  // resume variant again.
   const callThenInner = snippetElf([
-    ...[0xb9, 3, 0, 0, 0], // mov ecx, 3
-    ...[0x31, 0xdb], // xor ebx, ebx
-    ...[0x31, 0xd2], // xor edx, edx
+    ...THREE_ROUNDS,
     ...[0xe8, 0x15, 0, 0, 0], // outer: call f
     ...[0x48, 0x01, 0xc2], // add rdx, rax
     ...[0xbe, 0x2c, 0x01, 0, 0], // mov esi, 300
@@ -283,24 +310,20 @@ describe("a yield below a call in a loop that holds an inner loop", () => {
     ...[0xff, 0xce, 0x75, 0xf9], // dec esi; jnz inner
     ...[0xff, 0xc9, 0x75, 0xe8], // dec ecx; jnz outer
     ...[0xeb, 0x12], // jmp done
-    ...[0xb8, 0xf4, 0x01, 0, 0], // f: mov eax, 500
-    ...[0x48, 0x01, 0xc3], // floop: add rbx, rax
-    ...[0xff, 0xc8, 0x75, 0xf9], // dec eax; jnz floop
-    ...[0xb8, 7, 0, 0, 0], // mov eax, 7
-    0xc3, // ret
+    ...SUM_500_RETURN_7,
   ]); // done: the snippet's epilogue
 
   it("is lifted with a resume variant and a variant for the inner loop", () => {
-    const text = liftElf("call-then-inner", callThenInner, { text: true }).text ?? "";
-    expect(text.match(/\(func \$f_[0-9a-f]+_resume_[0-9a-f]+ /g)).toHaveLength(1);
-    expect(text.match(/\(func \$f_[0-9a-f]+_loop_[0-9a-f]+ /g)).toHaveLength(1);
+    expect(variantCount("call-then-inner", callThenInner, "resume")).toBe(1);
+    expect(variantCount("call-then-inner", callThenInner, "loop")).toBe(1);
   });
 
   it("gives the native registers however often the loops yield", async () => {
-    const native = runNative("call-then-inner", callThenInner);
-    expect(resultRegisters(native)).toMatchObject({ rax: 7n, rbx: 375750n, rcx: 0n, rdx: 135471n });
-    for (const cpuBudget of [undefined, 1, 7]) {
-      expect(await runLiftedSnippet("call-then-inner", callThenInner, cpuBudget)).toEqual(native);
-    }
+    await expectRegistersWhileYielding("call-then-inner", callThenInner, {
+      rax: 7n,
+      rbx: 375750n,
+      rcx: 0n,
+      rdx: 135471n,
+    });
   });
 });
