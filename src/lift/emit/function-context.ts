@@ -392,7 +392,11 @@ export class FunctionContext extends RegisterLocals {
     ]);
   }
 
-  /** The local of inlined call site `site` holding the RSP from before its push. */
+  /**
+   * The local of inlined call site `site` holding the RSP from before its
+   * push. A loop variant holding a copy's exit but not its call leaves it 0:
+   * the callee's `ret` then misses and goes through the dispatcher, correctly.
+   */
   inlineSiteRsp(site: number): number {
     let local = this.siteRsp.get(site);
     if (local === undefined) this.siteRsp.set(site, (local = this.dedicatedLocal(i64)));

@@ -98,16 +98,14 @@ function inPlace(
 
 /** The registers the code after a call reloads: a direct call's callee's summary, else all. */
 export function reloadedBy(env: LiftEnvironment): ReloadedBy {
-  return (ins) =>
+  return (ins) => {
+    if (ins.flow !== FlowControl.Call || ins.mnemonic === Mnemonic.Syscall) return EVERY_REGISTER;
     // A copy's exit into its callee's own code: what the callee touches.
-    ins.flow === FlowControl.Call && ins.inlinedSite !== undefined
-      ? unpackTouched(env.touched(ins.inlinedSite.callee))
-      : ins.flow === FlowControl.Call &&
-          ins.mnemonic !== Mnemonic.Syscall &&
-          ins.target !== undefined &&
-          env.functionName(ins.target) !== undefined
-        ? unpackTouched(env.touched(ins.target))
-        : EVERY_REGISTER;
+    if (ins.inlinedSite !== undefined) return unpackTouched(env.touched(ins.inlinedSite.callee));
+    return ins.target !== undefined && env.functionName(ins.target) !== undefined
+      ? unpackTouched(env.touched(ins.target))
+      : EVERY_REGISTER;
+  };
 }
 
 export function intraSuccessors(
