@@ -86,14 +86,6 @@ export interface LiftCacheOptions extends LiftOptions {
   readonly hash?: string;
 }
 
-/** The cache file of `hash`'s lift by this lifter at the options' level. */
-function cacheFile(hash: string, options: LiftCacheOptions): string {
-  return join(
-    options.cacheDir ?? defaultLiftCacheDir(),
-    `${hash}-${lifterFingerprint()}-O${options.optimize ?? DEFAULT_OPTIMIZE}.wasm`,
-  );
-}
-
 export async function liftWithCache(
   name: string,
   bytes: Uint8Array,
@@ -101,7 +93,10 @@ export async function liftWithCache(
 ): Promise<CachedLift> {
   const hash = options.hash ?? blake3Hex(bytes);
   const dir = options.cacheDir ?? defaultLiftCacheDir();
-  const file = cacheFile(hash, options);
+  const file = join(
+    dir,
+    `${hash}-${lifterFingerprint()}-O${options.optimize ?? DEFAULT_OPTIMIZE}.wasm`,
+  );
   try {
     // The Buffer itself (a Uint8Array): copying busybox's 17.8 MB cost 15 ms per exec.
     const wasm = readFileSync(file);

@@ -212,7 +212,7 @@ export function planLoops(
     else if (!list.includes(k)) list.push(k);
   }
   const resumeVariants: ResumeVariant[] = [];
-  spent = 0;
+  let resumeSpent = 0;
   for (const [component, entries] of byComponent) {
     const region = new Set<number>(entries);
     const work = [...entries];
@@ -224,11 +224,11 @@ export function planLoops(
         }
       }
     }
-    if (spent + region.size > maxVariantBlocks) {
+    if (resumeSpent + region.size > maxVariantBlocks) {
       for (const k of entries) functionEntries.add(k);
       continue;
     }
-    spent += region.size;
+    resumeSpent += region.size;
     resumeVariants.push({ entries, region });
     for (const s of exits(region, successors)) if (!variants.has(s)) functionEntries.add(s);
   }
